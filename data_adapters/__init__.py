@@ -1,0 +1,1 @@
+"""Everything that turns a provider's bytes into the canonical ChainSnapshot."""

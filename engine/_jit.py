@@ -1,0 +1,71 @@
+"""The one place where the package's Numba options are set.
+
+Every compiled function of ``engine`` is created through :func:`kernel` (array loops) or
+:func:`scalar` (small helpers inlined into those loops), so caching, ``nogil``, the error
+model and the parallel backend are decided here and nowhere else.
+
+Options and why:
+
+- ``cache=True`` — compiled machine code is written next to the sources (``__pycache__``) and
+  loaded on the next start, so a server start does not pay compilation again.
+- ``nogil=True`` — kernels release the GIL, so the API can run them from worker threads.
+- ``error_model="numpy"`` — division by zero gives inf/NaN instead of raising; the Python
+  error model inserts a branch per division that stops LLVM from vectorizing the loop.
+- ``boundscheck=False`` — the same reason.
+- No ``fastmath``: the reassociation it allows folds range-reduction tricks and changes
+  results between the kernels and their twins. Elementwise loops vectorize without it.
+- ``parallel=True`` for array kernels, with ``prange`` even on one thread: the parfor pass
+  marks the arrays as non-aliasing, which is what lets LLVM vectorize the loop body.
+
+Twins: every kernel has a plain-Python twin (same algorithm, ``math`` functions, plain
+loops) used by tests and for debugging. Setting the environment variable
+``GEX_ENGINE_PURE_PYTHON=1`` makes every public entry point run the twins instead of the
+compiled kernels (read at call time, so tests can switch it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numba
+
+__all__ = ["PURE_PYTHON_ENV", "kernel", "scalar", "set_threads", "use_twins"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PURE_PYTHON_ENV = "GEX_ENGINE_PURE_PYTHON"
+
+_COMMON: dict[str, Any] = {
+    "cache": True,
+    "nogil": True,
+    "error_model": "numpy",
+    "boundscheck": False,
+}
+
+
+def use_twins() -> bool:
+    """True when ``GEX_ENGINE_PURE_PYTHON`` asks for the plain-Python twins."""
+    return os.environ.get(PURE_PYTHON_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def kernel(*, parallel: bool = True) -> Callable[[F], F]:
+    """Decorator for an array kernel (a loop over contracts)."""
+
+    def wrap(fn: F) -> F:
+        return numba.njit(parallel=parallel, **_COMMON)(fn)  # type: ignore[no-any-return]
+
+    return wrap
+
+
+def scalar(fn: F) -> F:
+    """Decorator for a scalar helper that kernels call; inlined by LLVM into the loop."""
+    return numba.njit(inline="always", **_COMMON)(fn)  # type: ignore[no-any-return]
+
+
+def set_threads(n: int | None) -> int:
+    """Set the number of threads kernels use (None = all cores); return the number in force."""
+    if n is not None:
+        numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
+    return int(numba.get_num_threads())

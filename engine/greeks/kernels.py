@@ -1,0 +1,116 @@
+"""Compiled greek kernels: one loop over contracts, vectorized by LLVM.
+
+Generalized Black-Scholes-Merton with cost of carry ``b`` (DESIGN §4): equity, ETF and index
+options use ``b = r - q``; Black-76 on a future uses ``b = 0`` with the future as ``S``.
+Units are raw and analytic: price per unit of underlying, vega and vanna per 1.00 of vol,
+charm = dDelta/dt with calendar time running forward (per year), theta per year.
+
+Invalid inputs (non-finite, or S, K, T, vol not strictly positive) give NaN in every output
+of that contract, never a number.
+
+The plain-Python twins are in :mod:`engine.greeks.twins`; the public entry points that
+choose between them are in :mod:`engine.greeks` (``bsm``, ``black76``).
+"""
+
+from __future__ import annotations
+
+import math
+
+
+from numba import prange
+
+from engine._jit import kernel, scalar
+from engine.greeks._math import INV_SQRT_2PI, gauss, log_, exp_, ncdf, ncdf_from_gauss
+
+__all__ = ["all_greeks_kernel", "dealer_greeks_kernel"]
+
+
+@scalar
+def _valid(S: float, K: float, T: float, v: float, r: float, b: float) -> bool:
+    ok = (S > 0.0) & (K > 0.0) & (T > 0.0) & (v > 0.0)
+    ok = ok & (S < math.inf) & (K < math.inf) & (T < math.inf) & (v < math.inf)
+    return ok & (abs(r) < math.inf) & (abs(b) < math.inf)
+
+
+@kernel()
+def all_greeks_kernel(S, K, T, r, b, v, is_call, out):  # type: ignore[no-untyped-def]
+    """Fill ``out[0..6, i]`` with price, delta, gamma, vega, vanna, charm, theta."""
+    n = S.shape[0]
+    for i in prange(n):
+        s = S[i]
+        k = K[i]
+        t = T[i]
+        vol = v[i]
+        rr = r[i]
+        bb = b[i]
+        phi = 1.0 if is_call[i] else -1.0
+        sqt = math.sqrt(t)
+        vst = vol * sqt
+        d1 = (log_(s / k) + (bb + 0.5 * vol * vol) * t) / vst
+        d2 = d1 - vst
+        cdf_ = exp_((bb - rr) * t)
+        df = exp_(-rr * t)
+        g1 = gauss(d1)
+        n1 = INV_SQRT_2PI * g1
+        nd1 = ncdf_from_gauss(phi * d1, g1)
+        nd2 = ncdf(phi * d2)
+        cn1 = cdf_ * n1
+        price = phi * (s * cdf_ * nd1 - k * df * nd2)
+        delta = phi * cdf_ * nd1
+        gamma = cn1 / (s * vst)
+        vega = s * cn1 * sqt
+        vanna = -cn1 * d2 / vol
+        charm = -(cn1 * (bb / vst - d2 / (2.0 * t)) + phi * (bb - rr) * cdf_ * nd1)
+        theta = (
+            -s * cn1 * vol / (2.0 * sqt)
+            - phi * (bb - rr) * s * cdf_ * nd1
+            - phi * rr * k * df * nd2
+        )
+        nan = math.nan
+        ok = _valid(s, k, t, vol, rr, bb)
+        out[0, i] = price if ok else nan
+        out[1, i] = delta if ok else nan
+        out[2, i] = gamma if ok else nan
+        out[3, i] = vega if ok else nan
+        out[4, i] = vanna if ok else nan
+        out[5, i] = charm if ok else nan
+        out[6, i] = theta if ok else nan
+
+
+@kernel()
+def dealer_greeks_kernel(S, K, T, r, b, v, is_call, out):  # type: ignore[no-untyped-def]
+    """Fill ``out[0..3, i]`` with delta, gamma, vanna, charm: the four exposures need no more.
+
+    Saves the second normal distribution call and the price/theta arithmetic of
+    :func:`all_greeks_kernel`; the values are bit-identical to its rows 1, 2, 4, 5.
+    """
+    n = S.shape[0]
+    for i in prange(n):
+        s = S[i]
+        t = T[i]
+        vol = v[i]
+        rr = r[i]
+        bb = b[i]
+        phi = 1.0 if is_call[i] else -1.0
+        sqt = math.sqrt(t)
+        vst = vol * sqt
+        d1 = (log_(s / K[i]) + (bb + 0.5 * vol * vol) * t) / vst
+        d2 = d1 - vst
+        cdf_ = exp_((bb - rr) * t)
+        g1 = gauss(d1)
+        n1 = INV_SQRT_2PI * g1
+        nd1 = ncdf_from_gauss(phi * d1, g1)
+        cn1 = cdf_ * n1
+        delta = phi * cdf_ * nd1
+        gamma = cn1 / (s * vst)
+        vanna = -cn1 * d2 / vol
+        charm = -(cn1 * (bb / vst - d2 / (2.0 * t)) + phi * (bb - rr) * cdf_ * nd1)
+        nan = math.nan
+        ok = _valid(s, K[i], t, vol, rr, bb)
+        out[0, i] = delta if ok else nan
+        out[1, i] = gamma if ok else nan
+        out[2, i] = vanna if ok else nan
+        out[3, i] = charm if ok else nan
+
+
+

@@ -1,0 +1,38 @@
+"""Time to settlement in years (DESIGN §3).
+
+``T = (settlement - as_of) / (365 · 86400 s)``, exact to the microsecond the data carries
+(never a count of days), floored at one minute so gamma and charm stay finite in the last
+minute of a 0DTE contract. Contracts at or past settlement are expired: the chain validator
+quarantines them (reason ``expired``) and this module gives them NaN.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Final
+
+import numpy as np
+import polars as pl
+
+from engine.errors import InvalidHeaderError
+from engine.typing import FloatArray
+
+__all__ = ["MIN_T_SECONDS", "SECONDS_PER_YEAR", "years_to_settlement"]
+
+SECONDS_PER_YEAR: Final = 365.0 * 86400.0
+MIN_T_SECONDS: Final = 60.0
+
+
+def years_to_settlement(settlement: pl.Series, as_of: datetime) -> FloatArray:
+    """Year fractions from ``as_of`` (tz-aware) to each settlement instant (UTC datetimes).
+
+    NaN where the contract has settled (settlement <= as_of) or the instant is missing.
+    """
+    if as_of.tzinfo is None:
+        raise InvalidHeaderError("as_of must be timezone-aware")
+    as_of_us = int(round(as_of.astimezone(UTC).timestamp() * 1_000_000))
+    micros = settlement.cast(pl.Datetime("us", "UTC")).dt.epoch("us").to_numpy()
+    seconds = (micros.astype(np.float64) - float(as_of_us)) / 1e6 if micros.size else micros
+    seconds = np.asarray(seconds, dtype=np.float64)
+    years = np.maximum(seconds, MIN_T_SECONDS) / SECONDS_PER_YEAR
+    return np.where(seconds > 0, years, np.nan)
