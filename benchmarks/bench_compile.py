@@ -32,6 +32,14 @@ def run(quick: bool = False) -> list[Row]:
         cold = _spawn(cache_dir)
         cached = min(_spawn(cache_dir) for _ in range(1 if quick else 3))
     return [
-        Row("kernel start-up", "load all kernels from cache", "cold compile of all kernels",
-            1, 1, "process", cached, cold),
+        Row(
+            "kernel start-up",
+            "load all kernels from cache",
+            "cold compile of all kernels",
+            1,
+            1,
+            "process",
+            cached,
+            cold,
+        ),
     ]

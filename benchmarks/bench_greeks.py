@@ -78,12 +78,28 @@ def run(quick: bool = False) -> list[Row]:
         t_all = best_time(lambda: all_greeks_kernel(*args, out7))
         t_dealer = best_time(lambda: dealer_greeks_kernel(*args, out4))
         rows.append(
-            Row("greeks", "price+6 greeks (numba)", "numpy+ndtr price+6 greeks",
-                threads, n, "contract", t_all, base_all)
+            Row(
+                "greeks",
+                "price+6 greeks (numba)",
+                "numpy+ndtr price+6 greeks",
+                threads,
+                n,
+                "contract",
+                t_all,
+                base_all,
+            )
         )
         rows.append(
-            Row("greeks", "delta+gamma+vanna+charm (numba)", "numpy+ndtr same 4 greeks",
-                threads, n, "contract", t_dealer, base_dealer)
+            Row(
+                "greeks",
+                "delta+gamma+vanna+charm (numba)",
+                "numpy+ndtr same 4 greeks",
+                threads,
+                n,
+                "contract",
+                t_dealer,
+                base_dealer,
+            )
         )
     set_threads(all_threads)
     return rows

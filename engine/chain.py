@@ -253,4 +253,3 @@ def validate(snapshot: ChainSnapshot) -> ValidatedChain:
         div_yield=float(snapshot.div_yield),
     )
     return ValidatedChain(snapshot=header, used=used, quarantine=quarantine, excluded=excluded)
-

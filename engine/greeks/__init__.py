@@ -82,7 +82,9 @@ def _prepare(
     return shape, [S, K, T, R, B, V], C
 
 
-def _run_all(shape: tuple[int, ...], arrays: list[FloatArray], calls: npt.NDArray[np.bool_]) -> Greeks:
+def _run_all(
+    shape: tuple[int, ...], arrays: list[FloatArray], calls: npt.NDArray[np.bool_]
+) -> Greeks:
     out = np.empty((7, arrays[0].shape[0]))
     if out.shape[1]:
         (all_greeks_twin if use_twins() else all_greeks_kernel)(*arrays, calls, out)

@@ -111,6 +111,3 @@ def dealer_greeks_kernel(S, K, T, r, b, v, is_call, out):  # type: ignore[no-unt
         out[1, i] = gamma if ok else nan
         out[2, i] = vanna if ok else nan
         out[3, i] = charm if ok else nan
-
-
-

@@ -58,7 +58,9 @@ def ncdf_twin(x: float) -> float:
     return tail if x < 0.0 else 1.0 - tail
 
 
-def _one(s: float, k: float, t: float, r: float, b: float, vol: float, call: bool) -> tuple[float, ...]:
+def _one(
+    s: float, k: float, t: float, r: float, b: float, vol: float, call: bool
+) -> tuple[float, ...]:
     finite = all(math.isfinite(z) for z in (s, k, t, r, b, vol))
     if not (finite and s > 0.0 and k > 0.0 and t > 0.0 and vol > 0.0):
         return (math.nan,) * 7
