@@ -67,5 +67,5 @@ def scalar(fn: F) -> F:
 def set_threads(n: int | None) -> int:
     """Set the number of threads kernels use (None = all cores); return the number in force."""
     if n is not None:
-        numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
+        numba.set_num_threads(max(1, min(int(n), int(numba.config.NUMBA_NUM_THREADS))))  # type: ignore[attr-defined]
     return int(numba.get_num_threads())

@@ -25,12 +25,14 @@ Conventions decided here:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Final
 
 import polars as pl
+from polars._typing import PolarsDataType
 
 from engine.errors import (
     EmptySnapshotError,
@@ -50,7 +52,7 @@ __all__ = [
 
 UTC_US = pl.Datetime("us", "UTC")
 
-SCHEMA: Final = MappingProxyType(
+SCHEMA: Final[Mapping[str, PolarsDataType]] = MappingProxyType(
     {
         "contract": pl.String,
         "root": pl.String,
@@ -231,8 +233,10 @@ def validate(snapshot: ChainSnapshot) -> ValidatedChain:
         .drop("reason")
         .with_columns(
             pl.col("volume").fill_null(0).clip(lower_bound=0),
-            pl.when(iv.is_finite() & (iv > 0)).then(iv).otherwise(float("nan")).alias("iv"),
             *(pl.col(c).fill_null(float("nan")) for c in SCHEMA if SCHEMA[c] == pl.Float64),
+        )
+        .with_columns(
+            pl.when(iv.is_finite() & (iv > 0)).then(iv).otherwise(float("nan")).alias("iv")
         )
         .sort(["expiration", "strike", "root", "is_call"])
     )

@@ -30,6 +30,7 @@ convention, or a data error) settles at the close of the session before it.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final, Literal, TypeAlias
@@ -91,15 +92,19 @@ def rule_for(root: str | None, model: str | None = "bsm") -> Rule:
 
 @functools.cache
 def _closes() -> dict[date, datetime]:
-    import exchange_calendars  # deferred: pandas-heavy import, only needed when building chains
+    # Deferred: a pandas-heavy import, only needed when building chains. The library's own
+    # use of pandas APIs deprecated in pandas 3 warns; those warnings are not ours to fix.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        import exchange_calendars
 
-    cal = exchange_calendars.get_calendar(
-        "XNYS", start=CALENDAR_RANGE[0].isoformat(), end=CALENDAR_RANGE[1].isoformat()
-    )
-    return {
-        session.date(): close.to_pydatetime().astimezone(UTC)
-        for session, close in zip(cal.sessions, cal.closes, strict=True)
-    }
+        cal = exchange_calendars.get_calendar(
+            "XNYS", start=CALENDAR_RANGE[0].isoformat(), end=CALENDAR_RANGE[1].isoformat()
+        )
+        sessions = [s.date() for s in cal.sessions]
+        closes = [c.to_pydatetime().astimezone(UTC) for c in cal.closes]
+    return dict(zip(sessions, closes, strict=True))
 
 
 def _session_on_or_before(day: date) -> date:
@@ -159,7 +164,9 @@ def with_settlement(frame: pl.DataFrame) -> pl.DataFrame:
     Rows with a null expiration get a null settlement (the validator quarantines them).
     """
     keys = frame.select("root", "expiration", "model").unique().drop_nulls("expiration")
-    instants = settlement_instants(keys["root"], keys["expiration"], keys["model"])
+    instants = settlement_instants(
+        keys["root"].to_list(), keys["expiration"].to_list(), keys["model"].to_list()
+    )
     table = keys.with_columns(pl.Series("settlement", instants, dtype=pl.Datetime("us", "UTC")))
     base = frame.drop("settlement") if "settlement" in frame.columns else frame
     joined = base.join(table, on=["root", "expiration", "model"], how="left", nulls_equal=True)

@@ -8,7 +8,7 @@ quarantines them (reason ``expired``) and this module gives them NaN.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import numpy as np
@@ -20,6 +20,7 @@ from engine.typing import FloatArray
 __all__ = ["MIN_T_SECONDS", "SECONDS_PER_YEAR", "years_to_settlement"]
 
 SECONDS_PER_YEAR: Final = 365.0 * 86400.0
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 MIN_T_SECONDS: Final = 60.0
 
 
@@ -30,9 +31,8 @@ def years_to_settlement(settlement: pl.Series, as_of: datetime) -> FloatArray:
     """
     if as_of.tzinfo is None:
         raise InvalidHeaderError("as_of must be timezone-aware")
-    as_of_us = int(round(as_of.astimezone(UTC).timestamp() * 1_000_000))
+    as_of_us = (as_of - _EPOCH) // timedelta(microseconds=1)
     micros = settlement.cast(pl.Datetime("us", "UTC")).dt.epoch("us").to_numpy()
-    seconds = (micros.astype(np.float64) - float(as_of_us)) / 1e6 if micros.size else micros
-    seconds = np.asarray(seconds, dtype=np.float64)
+    seconds = (np.asarray(micros, dtype=np.int64) - as_of_us) / 1e6
     years = np.maximum(seconds, MIN_T_SECONDS) / SECONDS_PER_YEAR
     return np.where(seconds > 0, years, np.nan)

@@ -66,7 +66,7 @@ def _prepare(
     q: npt.ArrayLike | None,
     v: npt.ArrayLike,
     is_call: npt.ArrayLike,
-) -> tuple[tuple[int, ...], list[FloatArray], npt.NDArray[np.bool_]]:
+) -> tuple[tuple[int, ...], tuple[FloatArray, ...], npt.NDArray[np.bool_]]:
     floats = [np.asarray(a, dtype=np.float64) for a in (s, k, t, r, v)]
     calls = np.asarray(is_call, dtype=np.bool_)
     carry = None
@@ -79,15 +79,16 @@ def _prepare(
     S, K, T, R, V = (np.ascontiguousarray(np.broadcast_to(a, shape)).ravel() for a in floats)
     B = np.ascontiguousarray(np.broadcast_to(carry, shape)).ravel()
     C = np.ascontiguousarray(np.broadcast_to(calls, shape)).ravel()
-    return shape, [S, K, T, R, B, V], C
+    return shape, (S, K, T, R, B, V), C
 
 
 def _run_all(
-    shape: tuple[int, ...], arrays: list[FloatArray], calls: npt.NDArray[np.bool_]
+    shape: tuple[int, ...], arrays: tuple[FloatArray, ...], calls: npt.NDArray[np.bool_]
 ) -> Greeks:
-    out = np.empty((7, arrays[0].shape[0]))
+    S, K, T, R, B, V = arrays
+    out = np.empty((7, S.shape[0]))
     if out.shape[1]:
-        (all_greeks_twin if use_twins() else all_greeks_kernel)(*arrays, calls, out)
+        (all_greeks_twin if use_twins() else all_greeks_kernel)(S, K, T, R, B, V, calls, out)
     return Greeks(*(row.reshape(shape) for row in out))
 
 
@@ -129,7 +130,8 @@ def dealer_greeks(
 ) -> DealerGreeks:
     """Delta, gamma, vanna and charm with an explicit carry (``rate - q`` for BSM, 0 for Black-76)."""
     shape, arrays, calls = _prepare(underlying, strike, t, rate, carry, None, vol, is_call)
-    out = np.empty((4, arrays[0].shape[0]))
+    S, K, T, R, B, V = arrays
+    out = np.empty((4, S.shape[0]))
     if out.shape[1]:
-        (dealer_greeks_twin if use_twins() else dealer_greeks_kernel)(*arrays, calls, out)
+        (dealer_greeks_twin if use_twins() else dealer_greeks_kernel)(S, K, T, R, B, V, calls, out)
     return DealerGreeks(*(row.reshape(shape) for row in out))

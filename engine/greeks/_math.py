@@ -150,7 +150,7 @@ def exp_(x: float) -> float:
     p = p * r + 0.5
     p = p * r + 1.0
     p = p * r + 1.0
-    scale = _i64_as_f64((np.int64(n) + np.int64(1023)) << np.int64(52))
+    scale: float = _i64_as_f64((np.int64(n) + np.int64(1023)) << np.int64(52))  # type: ignore[call-arg]
     y = p * scale
     y = 0.0 if x < EXP_MIN else y
     return x if x != x else y
@@ -159,9 +159,9 @@ def exp_(x: float) -> float:
 @scalar
 def log_(x: float) -> float:
     """Natural log to ~1 ulp for positive normal x; NaN for x <= 0 or NaN."""
-    bits = _f64_as_i64(x)
+    bits: int = _f64_as_i64(x)  # type: ignore[call-arg]
     k = (bits >> np.int64(52)) - np.int64(1023)
-    m = _i64_as_f64((bits & np.int64(0x000FFFFFFFFFFFFF)) | np.int64(0x3FF0000000000000))
+    m = _i64_as_f64((bits & np.int64(0x000FFFFFFFFFFFFF)) | np.int64(0x3FF0000000000000))  # type: ignore[call-arg]
     big = m > SQRT2
     m = m * 0.5 if big else m
     k = k + 1 if big else k

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import math
 
-
 from numba import prange
 
 from engine._jit import kernel, scalar
-from engine.greeks._math import INV_SQRT_2PI, gauss, log_, exp_, ncdf, ncdf_from_gauss
+from engine.greeks._math import INV_SQRT_2PI, exp_, gauss, log_, ncdf, ncdf_from_gauss
 
 __all__ = ["all_greeks_kernel", "dealer_greeks_kernel"]
 
@@ -28,7 +27,7 @@ __all__ = ["all_greeks_kernel", "dealer_greeks_kernel"]
 @scalar
 def _valid(S: float, K: float, T: float, v: float, r: float, b: float) -> bool:
     ok = (S > 0.0) & (K > 0.0) & (T > 0.0) & (v > 0.0)
-    ok = ok & (S < math.inf) & (K < math.inf) & (T < math.inf) & (v < math.inf)
+    ok = ok & (math.inf > S) & (math.inf > K) & (math.inf > T) & (v < math.inf)
     return ok & (abs(r) < math.inf) & (abs(b) < math.inf)
 
 
