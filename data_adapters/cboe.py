@@ -1,0 +1,248 @@
+"""Cboe delayed quotes: the free JSON over HTTP or from a file, and the quote-table CSV file.
+
+JSON (``PROVIDERS.md`` §3): ``GET {base_url}/{SYM}.json`` with
+``base_url = https://cdn.cboe.com/api/global/delayed_quotes/options``; indices take a leading
+underscore (``_SPX``, ``_NDX``, ``_RUT``, ``_VIX``, ``_XSP``), equities and ETFs do not. One
+body holds the whole chain (about 15 minutes delayed); no auth, no pagination. Units and
+traps handled here:
+
+- ``timestamp`` (``YYYY-MM-DD HH:MM:SS``, no zone) is the generation time in **UTC** -> ``as_of``;
+  spot is ``data.current_price`` (index points or dollars).
+- No expiry/strike fields: the ``option`` symbol is parsed with a regex anchored at the end
+  (root, ``YYMMDD``, ``C``/``P``, strike x 1000 in 8 digits). The root is kept: SPX (AM-settled
+  monthlies) and SPXW (PM-settled) are different contracts.
+- ``iv: 0`` and ``gamma: 0`` (and ``delta: 0``) mean "not computed" -> NaN; ``iv`` is decimal.
+- ``open_interest`` and ``volume`` are floats (``151.0``) -> Int64; OI is the previous close.
+- ``last`` is ``last_trade_price`` when ``last_trade_time`` is set, else NaN.
+
+The quote-table CSV download is read from a file by :mod:`data_adapters.cboe_csv`.
+
+Settings (``GEX_CBOE_<KEY>`` or ``[sources.cboe]``):
+
+``file``
+    Path of a saved JSON body or quote-table CSV (format detected from the content); when
+    absent the chain is fetched over HTTP.
+``base_url``
+    The delayed-quotes folder URL (default above).
+``symbols``
+    Comma-separated underlyings listed by ``symbols()`` in HTTP mode (default a few liquid
+    ones; any optionable Cboe symbol can be asked for).
+``rate``, ``div_yield``
+    Continuous decimals for the snapshot header (defaults ``DEFAULT_RATE``,
+    ``DEFAULT_DIV_YIELD``).
+``timeout``, ``max_attempts``
+    HTTP timeout in seconds and attempts per request (see :mod:`data_adapters.http`).
+
+Cboe keeps no history: a past ``as_of`` raises :class:`NoHistoryError` (with a file, only the
+file's own ``as_of`` is accepted).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+
+from data_adapters._frames import (
+    DEFAULT_SYMBOLS,
+    INDEX_SYMBOLS,
+    chain_frame,
+    http_config_from,
+    nonzero_or_nan,
+    normalize_symbol,
+    parse_osi_column,
+    positive_or_nan,
+    rates_from,
+    snapshot,
+    symbols_setting,
+    to_int,
+    underlying_of_root,
+)
+from data_adapters.cboe_csv import parse_quote_table
+from data_adapters.errors import (
+    DataSourceError,
+    NoHistoryError,
+    SymbolNotFoundError,
+)
+from data_adapters.http import HttpClient, HttpConfig
+from data_adapters.settings import DEFAULT_DIV_YIELD, DEFAULT_RATE, Settings
+from engine.chain import ChainSnapshot
+
+__all__ = ["DEFAULT_BASE_URL", "CboeSource", "create", "parse_delayed_quotes"]
+
+DEFAULT_BASE_URL: Final = "https://cdn.cboe.com/api/global/delayed_quotes/options"
+USER_AGENT: Final = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Safari/537.36 gex-engine"
+)
+_JSON_SCHEMA: Final = {
+    "option": pl.String,
+    "bid": pl.Float64,
+    "ask": pl.Float64,
+    "iv": pl.Float64,
+    "open_interest": pl.Float64,
+    "volume": pl.Float64,
+    "delta": pl.Float64,
+    "gamma": pl.Float64,
+    "last_trade_price": pl.Float64,
+    "last_trade_time": pl.String,
+}
+
+
+def cboe_path(symbol: str) -> str:
+    """``SPX`` -> ``/_SPX.json``; ``SPY`` -> ``/SPY.json``."""
+    return f"/_{symbol}.json" if symbol in INDEX_SYMBOLS else f"/{symbol}.json"
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def parse_delayed_quotes(body: Any) -> tuple[str, datetime, float, pl.DataFrame]:
+    """``(underlying, as_of UTC, spot, canonical frame)`` from a parsed delayed-quotes body.
+
+    An empty chain raises :class:`SymbolNotFoundError`; a body of the wrong shape, without
+    timestamp or spot, raises :class:`DataSourceError`.
+    """
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("options"), list):
+        raise DataSourceError("cboe", "unexpected delayed-quotes body: no data.options list")
+    raw_symbol = data.get("symbol") or body.get("symbol") or ""
+    underlying = normalize_symbol(str(raw_symbol))
+    options = data["options"]
+    if not options:
+        raise SymbolNotFoundError("cboe", f"the chain of {underlying or '?'} is empty")
+    try:
+        as_of = datetime.strptime(str(body.get("timestamp")), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        raise DataSourceError(
+            "cboe", f"unreadable timestamp {body.get('timestamp')!r} in the body"
+        ) from None
+    spot = _number(data.get("current_price")) or _number(data.get("close"))
+    if spot is None or not spot > 0:
+        raise DataSourceError("cboe", f"no underlying price (current_price) for {underlying}")
+    rows = [o if isinstance(o, dict) else {} for o in options]
+    raw = pl.from_dicts(rows, schema=_JSON_SCHEMA, strict=False, infer_schema_length=None)
+    parsed = raw.select(
+        pl.col("option").str.strip_chars().alias("contract"),
+        *parse_osi_column("option"),
+        "bid",
+        "ask",
+        pl.when(pl.col("last_trade_time").is_not_null() & (pl.col("last_trade_price") > 0))
+        .then(pl.col("last_trade_price"))
+        .alias("last"),
+        positive_or_nan(pl.col("iv")).alias("iv"),
+        nonzero_or_nan(pl.col("delta")).alias("vendor_delta"),
+        positive_or_nan(pl.col("gamma")).alias("vendor_gamma"),
+        to_int(pl.col("open_interest")).alias("open_interest"),
+        to_int(pl.col("volume")).fill_null(0).alias("volume"),
+    )
+    if not underlying:
+        roots = parsed["root"].drop_nulls()
+        underlying = underlying_of_root(str(roots[0])) if len(roots) else "?"
+    return underlying, as_of.replace(tzinfo=UTC), spot, chain_frame(parsed, spot=spot)
+
+
+class CboeSource:
+    """Cboe delayed quotes over HTTP, or one saved JSON/CSV file (see the module doc)."""
+
+    name = "cboe"
+
+    def __init__(
+        self,
+        *,
+        file: str | Path | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        symbols: list[str] | None = None,
+        rate: float = DEFAULT_RATE,
+        div_yield: float = DEFAULT_DIV_YIELD,
+        http: HttpConfig | None = None,
+    ) -> None:
+        self.file = Path(file).expanduser() if file else None
+        self.base_url = base_url.rstrip("/")
+        self._symbols = symbols
+        self._rates = (float(rate), float(div_yield))
+        self._http = http or HttpConfig()
+
+    def __repr__(self) -> str:
+        where = f"file={str(self.file)!r}" if self.file else f"base_url={self.base_url!r}"
+        return f"CboeSource({where})"
+
+    def symbols(self) -> list[str]:
+        if self.file is not None:
+            return [self._read_file()[0]]
+        return list(self._symbols or DEFAULT_SYMBOLS)
+
+    def snapshot(self, symbol: str, as_of: datetime | None = None) -> ChainSnapshot:
+        wanted = normalize_symbol(symbol)
+        if self.file is not None:
+            underlying, stamp, spot, frame = self._read_file()
+            if wanted != underlying:
+                raise SymbolNotFoundError(
+                    "cboe", f"the file {self.file.name} holds {underlying}, not {wanted}"
+                )
+            if as_of is not None and as_of != stamp:
+                raise NoHistoryError(
+                    "cboe",
+                    f"the file {self.file.name} holds only the chain as of {stamp:%Y-%m-%d %H:%M:%S} UTC",
+                )
+        else:
+            if as_of is not None:
+                raise NoHistoryError(
+                    "cboe", "Cboe delayed quotes keep no history: only the latest chain"
+                )
+            underlying, stamp, spot, frame = self._fetch(wanted)
+        return snapshot(wanted, stamp, spot, self.name, frame, self._rates)
+
+    def _fetch(self, symbol: str) -> tuple[str, datetime, float, pl.DataFrame]:
+        with HttpClient(
+            "cboe",
+            self.base_url,
+            config=self._http,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        ) as http:
+            try:
+                response = http.get(self.base_url + cboe_path(symbol))
+            except DataSourceError as exc:
+                if exc.status == 403:  # the CDN answers 403 for symbols it does not have
+                    raise SymbolNotFoundError(
+                        "cboe", f"no delayed quotes for {symbol} ({exc.message})", 403
+                    ) from None
+                raise
+            assert response is not None  # no empty statuses are configured for Cboe
+            return parse_delayed_quotes(http.json(response))
+
+    def _read_file(self) -> tuple[str, datetime, float, pl.DataFrame]:
+        assert self.file is not None
+        try:
+            data = self.file.read_bytes()
+        except OSError as exc:
+            raise DataSourceError("cboe", f"cannot read {self.file}: {exc.strerror}") from None
+        if data.lstrip()[:1] == b"{":
+            try:
+                body = json.loads(data)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise DataSourceError(
+                    "cboe", f"{self.file.name}: invalid JSON ({exc}); truncated file?"
+                ) from None
+            return parse_delayed_quotes(body)
+        chain = parse_quote_table(data)
+        return chain.underlying, chain.as_of, chain.spot, chain.frame
+
+
+def create(settings: Settings) -> CboeSource:
+    """The Cboe source from its settings (keys in the module doc)."""
+    rate, div_yield = rates_from(settings)
+    return CboeSource(
+        file=settings.get("file", None),
+        base_url=str(settings.get("base_url", DEFAULT_BASE_URL)),
+        symbols=symbols_setting(settings),
+        rate=rate,
+        div_yield=div_yield,
+        http=http_config_from(settings),
+    )

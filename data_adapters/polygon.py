@@ -1,0 +1,331 @@
+"""Polygon.io / Massive.com REST (the same API under two hosts), ``PROVIDERS.md`` §1.
+
+Chain: ``GET /v3/snapshot/options/{asset}`` with ``limit=250``, an expiry window and a strike
+band, following ``next_url`` (an absolute URL with an opaque cursor and no key: it is
+re-requested by path and query on the configured base URL, and the key is attached again,
+as a Bearer header or an ``apiKey`` query parameter). ``asset`` is ``I:SPX`` for indices
+(spot in ``underlying_asset.value``) and ``SPY`` for equities/ETFs (``underlying_asset.price``).
+When a strike band is set, one ``limit=1`` request first reads the spot.
+
+Fields -> canonical: ``details.{ticker, expiration_date, strike_price (dollars),
+contract_type, exercise_style, shares_per_contract}``; root parsed from the ticker (``O:``
+dropped, regex anchored at the end; the underlying when the ticker is malformed);
+``last_quote.{bid,ask}``; ``last_trade.price`` (``{}`` when no trade -> NaN);
+``day.volume`` (``{}`` -> 0); ``open_interest`` (previous close); ``implied_volatility``
+decimal; ``greeks.{delta,gamma}`` -> vendor greeks (gamma per $1). ``as_of`` is the latest
+``underlying_asset.last_updated`` (else ``last_quote.last_updated``; ns epoch UTC).
+
+Trades (:meth:`PolygonSource.trades`) take an option contract: ``/v3/trades/{ticker}`` and
+``/v3/quotes/{ticker}`` for the New York day, paged, then an as-of join attaches the last
+quote with ``sip_timestamp <=`` each trade's (Polygon's trades carry no NBBO). ``price`` is
+per share, ``size`` in contracts, ``condition`` the comma-joined Polygon condition ids.
+
+Settings (``GEX_POLYGON_<KEY>`` or ``[sources.polygon]``):
+
+``api_key`` (secret, required)
+    Never logged nor put in errors.
+``base_url``
+    ``https://api.massive.com`` (default) or ``https://api.polygon.io``.
+``auth``
+    ``header`` (``Authorization: Bearer``, default) or ``query`` (``apiKey=``).
+``max_dte``
+    Expiries up to this many calendar days ahead (default 60; 0 = all).
+``strike_band``
+    Strikes within this fraction of spot (default 0.25 = +/-25 %; 0 = all).
+``symbols``, ``rate``, ``div_yield``, ``timeout``, ``max_attempts``, ``max_pages``
+    As for every source (see :mod:`data_adapters._frames`).
+
+Polygon's snapshot is live only: a past ``as_of`` raises :class:`NoHistoryError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Final
+
+import httpx
+import polars as pl
+
+from data_adapters._frames import (
+    DEFAULT_SYMBOLS,
+    INDEX_SYMBOLS,
+    NEW_YORK,
+    OSI_RE,
+    chain_frame,
+    http_config_from,
+    normalize_symbol,
+    number_setting,
+    rates_from,
+    snapshot,
+    symbols_setting,
+    to_int,
+)
+from data_adapters.base import TRADES_SCHEMA
+from data_adapters.errors import (
+    DataSourceError,
+    NoHistoryError,
+    SourceConfigError,
+    SymbolNotFoundError,
+)
+from data_adapters.http import HttpClient, HttpConfig
+from data_adapters.settings import DEFAULT_DIV_YIELD, DEFAULT_RATE, Settings
+from engine.chain import ChainSnapshot
+
+__all__ = ["DEFAULT_BASE_URL", "PolygonSource", "create"]
+
+DEFAULT_BASE_URL: Final = "https://api.massive.com"
+_OK_STATUSES: Final = ("OK", "DELAYED")
+_PAGE: Final = 250
+_TICKS_PAGE: Final = 50_000
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _ns_of_day(day: date) -> tuple[int, int]:
+    start = datetime.combine(day, time(0), tzinfo=NEW_YORK)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=NEW_YORK)
+    return int(start.timestamp()) * 10**9, int(end.timestamp()) * 10**9
+
+
+class PolygonSource:
+    """Polygon/Massive chain snapshots and per-contract trades with the NBBO."""
+
+    name = "polygon"
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        auth: str = "header",
+        max_dte: int | None = 60,
+        strike_band: float | None = 0.25,
+        symbols: list[str] | None = None,
+        rate: float = DEFAULT_RATE,
+        div_yield: float = DEFAULT_DIV_YIELD,
+        http: HttpConfig | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        if not api_key:
+            raise SourceConfigError("polygon", "an API key is required (GEX_POLYGON_API_KEY)")
+        if auth not in ("header", "query"):
+            raise SourceConfigError("polygon", f"auth must be 'header' or 'query', not {auth!r}")
+        self._key = str(api_key)
+        self.base_url = base_url.rstrip("/")
+        self.auth = auth
+        self.max_dte = max_dte or None
+        self.strike_band = strike_band or None
+        self._symbols = symbols
+        self._rates = (float(rate), float(div_yield))
+        self._http = http or HttpConfig()
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def __repr__(self) -> str:
+        return f"PolygonSource(base_url={self.base_url!r}, auth={self.auth!r})"
+
+    def _client(self) -> HttpClient:
+        secret = {"headers": {"Authorization": f"Bearer {self._key}"}}
+        if self.auth == "query":
+            secret = {"params": {"apiKey": self._key}}
+        return HttpClient(
+            "polygon",
+            self.base_url,
+            config=self._http,
+            headers={"Accept": "application/json"},
+            secret_headers=secret.get("headers"),
+            secret_params=secret.get("params"),
+        )
+
+    def symbols(self) -> list[str]:
+        return list(self._symbols or DEFAULT_SYMBOLS)
+
+    # -- chain ----------------------------------------------------------------------------
+
+    def _results(self, http: HttpClient, path: str, params: dict[str, Any]) -> list[dict]:
+        def parse(response: httpx.Response) -> dict[str, Any]:
+            body = http.json(response)
+            if not isinstance(body, dict):
+                raise http.error(f"GET {path}: unexpected body (not a JSON object)")
+            if body.get("status") not in _OK_STATUSES:
+                detail = body.get("error") or body.get("message") or body.get("status")
+                raise http.error(f"GET {path}: status {detail!r}", response.status_code)
+            results = body.get("results", [])
+            if not isinstance(results, list):
+                raise http.error(f"GET {path}: 'results' is not a list")
+            return body
+
+        def next_page(_: httpx.Response, body: dict[str, Any]) -> str | None:
+            link = body.get("next_url")
+            return link if isinstance(link, str) and link else None
+
+        pages = http.paginate(path, params, parse, next_page)
+        return [r for page in pages for r in page.get("results", []) if isinstance(r, dict)]
+
+    def snapshot(self, symbol: str, as_of: datetime | None = None) -> ChainSnapshot:
+        if as_of is not None:
+            raise NoHistoryError("polygon", "the options chain snapshot is live only")
+        wanted = normalize_symbol(symbol)
+        asset = f"I:{wanted}" if wanted in INDEX_SYMBOLS else wanted
+        path = f"/v3/snapshot/options/{asset}"
+        today = self._clock().astimezone(NEW_YORK).date()
+        params: dict[str, Any] = {"limit": _PAGE, "expiration_date.gte": today.isoformat()}
+        if self.max_dte:
+            params["expiration_date.lte"] = (today + timedelta(days=self.max_dte)).isoformat()
+        with self._client() as http:
+            if self.strike_band:
+                first = http.get_json(path, {**params, "limit": 1})
+                probe = first.get("results") if isinstance(first, dict) else None
+                spot = _spot(probe) if isinstance(probe, list) else None
+                if spot is None:
+                    raise SymbolNotFoundError("polygon", f"no options or no spot for {wanted}")
+                params["strike_price.gte"] = round(spot * (1 - self.strike_band), 4)
+                params["strike_price.lte"] = round(spot * (1 + self.strike_band), 4)
+            results = self._results(http, path, params)
+        if not results:
+            raise SymbolNotFoundError("polygon", f"the chain of {wanted} is empty")
+        spot = _spot(results)
+        if spot is None:
+            raise DataSourceError("polygon", f"no underlying price in the {wanted} snapshot")
+        stamp = _as_of(results) or self._clock()
+        rows = pl.DataFrame([_row(r, wanted) for r in results], schema=_ROW).with_columns(
+            pl.col("expiration").str.strptime(pl.Date, "%Y-%m-%d", strict=False),
+            to_int(pl.col("open_interest")),
+            to_int(pl.col("volume")).fill_null(0),
+        )
+        frame = chain_frame(rows, spot=spot)
+        return snapshot(wanted, stamp, spot, self.name, frame, self._rates)
+
+    # -- trades ---------------------------------------------------------------------------
+
+    def trades(self, symbol: str, day: date) -> pl.DataFrame:
+        """Trades of one option contract (``O:SPY251219C00650000``) on ``day`` with the NBBO."""
+        contract = str(symbol).strip().upper().removeprefix("O:")
+        if not OSI_RE.match(contract):
+            raise DataSourceError(
+                "polygon",
+                f"trades need an option contract such as O:SPY251219C00650000, not {symbol!r}",
+            )
+        ticker = f"O:{contract}"
+        start, end = _ns_of_day(day)
+        params = {"timestamp.gte": start, "timestamp.lt": end, "order": "asc",
+                  "sort": "timestamp", "limit": _TICKS_PAGE}  # fmt: skip
+        with self._client() as http:
+            trades = self._results(http, f"/v3/trades/{ticker}", params)
+            quotes = self._results(http, f"/v3/quotes/{ticker}", params) if trades else []
+        return _join_trades(contract, trades, quotes)
+
+
+_ROW: Final = {
+    "contract": pl.String, "root": pl.String, "expiration": pl.String, "strike": pl.Float64,
+    "is_call": pl.Boolean, "style": pl.String, "multiplier": pl.Float64,
+    "open_interest": pl.Float64, "volume": pl.Float64, "bid": pl.Float64, "ask": pl.Float64,
+    "last": pl.Float64, "iv": pl.Float64, "vendor_delta": pl.Float64, "vendor_gamma": pl.Float64,
+}  # fmt: skip
+
+
+def _spot(results: list[Any]) -> float | None:
+    for r in results:
+        asset = _obj(_obj(r).get("underlying_asset"))
+        value = _num(asset.get("price"))
+        value = value if value is not None else _num(asset.get("value"))
+        if value is not None and value > 0:
+            return value
+    return None
+
+
+def _as_of(results: list[dict]) -> datetime | None:
+    stamps = [_num(_obj(r.get("underlying_asset")).get("last_updated")) for r in results]
+    found = [s for s in stamps if s]
+    if not found:
+        found = [s for r in results if (s := _num(_obj(r.get("last_quote")).get("last_updated")))]
+    if not found:
+        return None
+    ns = int(max(found))
+    return datetime.fromtimestamp(ns // 10**9, UTC) + timedelta(microseconds=ns % 10**9 // 1000)
+
+
+def _row(r: dict[str, Any], underlying: str) -> dict[str, Any]:
+    details, quote = _obj(r.get("details")), _obj(r.get("last_quote"))
+    greeks, day = _obj(r.get("greeks")), _obj(r.get("day"))
+    ticker = details.get("ticker")
+    contract = ticker.removeprefix("O:") if isinstance(ticker, str) and ticker else None
+    match = OSI_RE.match(contract) if contract else None
+    kind = details.get("contract_type")
+    oi = _num(r.get("open_interest"))
+    return {
+        "contract": contract,
+        "root": match.group("root") if match else underlying,
+        "expiration": details.get("expiration_date"),
+        "strike": _num(details.get("strike_price")),
+        "is_call": {"call": True, "put": False}.get(kind) if isinstance(kind, str) else None,
+        "style": details.get("exercise_style"),
+        "multiplier": _num(details.get("shares_per_contract")),
+        "open_interest": oi,
+        "volume": _num(day.get("volume")) or 0.0,
+        "bid": _num(quote.get("bid")),
+        "ask": _num(quote.get("ask")),
+        "last": _num(_obj(r.get("last_trade")).get("price")),
+        "iv": _num(r.get("implied_volatility")),
+        "vendor_delta": _num(greeks.get("delta")),
+        "vendor_gamma": _num(greeks.get("gamma")),
+    }
+
+
+def _ticks(rows: list[dict], columns: dict[str, str]) -> pl.DataFrame:
+    data = {out: [_num(r.get(key)) for r in rows] for out, key in columns.items()}
+    return pl.DataFrame(data, schema={name: pl.Float64 for name in columns})
+
+
+def _join_trades(contract: str, trades: list[dict], quotes: list[dict]) -> pl.DataFrame:
+    if not trades:
+        return pl.DataFrame(schema=TRADES_SCHEMA)
+    conditions = [
+        ",".join(str(c) for c in t["conditions"]) if isinstance(t.get("conditions"), list) else None
+        for t in trades
+    ]
+    tr = _ticks(trades, {"ns": "sip_timestamp", "price": "price", "size": "size"}).with_columns(
+        pl.Series("condition", conditions, dtype=pl.String),
+        pl.col("ns").cast(pl.Int64),
+    )
+    qt = _ticks(quotes, {"ns": "sip_timestamp", "bid": "bid_price", "ask": "ask_price"})
+    qt = qt.with_columns(pl.col("ns").cast(pl.Int64)).drop_nulls("ns").sort("ns")
+    joined = tr.drop_nulls("ns").sort("ns").join_asof(qt, on="ns", strategy="backward")
+    out = joined.select(
+        pl.lit(contract).alias("contract"),
+        pl.from_epoch(pl.col("ns"), time_unit="ns").dt.replace_time_zone("UTC").alias("timestamp"),
+        "price",
+        pl.col("size").round(0).cast(pl.Int64).alias("size"),
+        "condition",
+        "bid",
+        "ask",
+    )
+    return out.cast(TRADES_SCHEMA)  # type: ignore[arg-type]
+
+
+def create(settings: Settings) -> PolygonSource:
+    """The Polygon/Massive source from its settings (keys in the module doc)."""
+    rate, div_yield = rates_from(settings)
+    max_dte = number_setting(settings, "max_dte", 60)
+    band = number_setting(settings, "strike_band", 0.25)
+    if (max_dte is not None and max_dte < 0) or (band is not None and not 0 <= band < 1):
+        raise SourceConfigError("polygon", "max_dte must be >= 0 and strike_band in [0, 1)")
+    return PolygonSource(
+        str(settings.get("api_key")),
+        base_url=str(settings.get("base_url", DEFAULT_BASE_URL)),
+        auth=str(settings.get("auth", "header")).lower(),
+        max_dte=int(max_dte) if max_dte is not None else None,
+        strike_band=band,
+        symbols=symbols_setting(settings),
+        rate=rate,
+        div_yield=div_yield,
+        http=http_config_from(settings),
+    )

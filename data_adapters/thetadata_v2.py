@@ -1,0 +1,173 @@
+"""ThetaData terminal v2 REST (legacy, ``http://127.0.0.1:25510``), ``PROVIDERS.md`` §2.1.
+
+JSON envelope ``{"header": {"format": [...], "next_page": ...}, "response": [...]}``; columns
+are always looked up by their ``header.format`` names, never by position. Bulk responses are
+``[{"contract": {root, expiration, strike, right}, "ticks": [[row], ...]}]`` (very old
+terminals send ``tick``); plain responses (index price) are ``[[row], ...]``. Units: strike
+an int in **1/10 cent** (170000 = $170.00), expiration an int ``YYYYMMDD``, right ``C``/``P``,
+time ``ms_of_day`` (ms after midnight **New York**) plus ``date`` ``YYYYMMDD``. Pages follow
+``header.next_page`` (or the ``Next-Page`` response header); the string ``"null"`` means done.
+HTTP 472 (no data) is an empty result. Every frame returned has the keys ``root,
+expiration (Date), strike (dollars), is_call`` plus named value columns.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Final
+
+import httpx
+import polars as pl
+
+from data_adapters._frames import osi_expr
+from data_adapters.base import TRADES_SCHEMA
+from data_adapters.http import HttpClient
+
+__all__ = ["V2Api"]
+
+DEFAULT_V2_URL: Final = "http://127.0.0.1:25510"
+_NULLS: Final = (None, "", "null")
+
+
+def _next_page(response: httpx.Response, body: Any) -> str | None:
+    header = body.get("header") if isinstance(body, dict) else None
+    link = header.get("next_page") if isinstance(header, dict) else None
+    if link in _NULLS:
+        link = response.headers.get("next-page")
+    return None if link in _NULLS else str(link)
+
+
+def _ny_instant(date_col: str, ms_col: str) -> pl.Expr:
+    day = pl.col(date_col).cast(pl.Int64, strict=False).cast(pl.String)
+    midnight = day.str.strptime(pl.Datetime("us"), "%Y%m%d", strict=False)
+    local = midnight + pl.duration(milliseconds=pl.col(ms_col).cast(pl.Int64, strict=False))
+    return local.dt.replace_time_zone(
+        "America/New_York", ambiguous="earliest", non_existent="null"
+    ).dt.convert_time_zone("UTC")
+
+
+class V2Api:
+    """Snapshot and history requests of the v2 terminal, as canonical-keyed frames."""
+
+    version = "v2"
+
+    def __init__(self, http: HttpClient) -> None:
+        self.http = http
+
+    def _rows(self, path: str, params: dict[str, Any], wanted: dict[str, str]) -> pl.DataFrame:
+        """All pages of ``path`` as a frame: contract keys + ``wanted`` (format name -> column)."""
+
+        def parse(response: httpx.Response) -> Any:
+            body = self.http.json(response)
+            if not isinstance(body, dict) or not isinstance(body.get("response"), list):
+                raise self.http.error(f"GET {path}: unexpected body (no response list)")
+            return body
+
+        records: list[dict[str, Any]] = []
+        for body in self.http.paginate(path, params, parse, _next_page):
+            fmt = (body.get("header") or {}).get("format") or []
+            index = {}
+            for i, name in enumerate(fmt):
+                index.setdefault(name, i)
+            missing = [name for name in wanted if name not in index]
+            if missing and body["response"]:
+                raise self.http.error(f"GET {path}: header.format lacks {missing}")
+            for item in body["response"]:
+                contract: dict[str, Any] = {}
+                rows: Any = [item]
+                if isinstance(item, dict):
+                    contract = item.get("contract") or {}
+                    rows = item.get("ticks", item.get("tick")) or []
+                    if rows and not isinstance(rows[0], list):
+                        rows = [rows]
+                for row in rows:
+                    if not isinstance(row, list):
+                        continue
+                    rec = {
+                        col: row[index[name]] if index[name] < len(row) else None
+                        for name, col in wanted.items()
+                    }
+                    rec.update(
+                        root=contract.get("root"),
+                        exp=contract.get("expiration"),
+                        strike_raw=contract.get("strike"),
+                        right=contract.get("right"),
+                    )
+                    records.append(rec)
+        schema = {c: pl.Float64 for c in wanted.values()} | {
+            "root": pl.String, "exp": pl.Int64, "strike_raw": pl.Float64, "right": pl.String,
+        }  # fmt: skip
+        frame = pl.DataFrame(records, schema=schema, strict=False)
+        return frame.with_columns(
+            pl.col("exp").cast(pl.String).str.strptime(pl.Date, "%Y%m%d", strict=False).alias("expiration"),
+            (pl.col("strike_raw") / 1000.0).alias("strike"),
+            pl.col("right").str.to_uppercase().str.slice(0, 1).replace_strict(
+                {"C": True, "P": False}, default=None, return_dtype=pl.Boolean
+            ).alias("is_call"),
+        ).drop("exp", "strike_raw", "right")  # fmt: skip
+
+    def _bulk(self, req: str, root: str, wanted: dict[str, str]) -> pl.DataFrame:
+        return self._rows(f"/v2/bulk_snapshot/option/{req}", {"root": root, "exp": 0}, wanted)
+
+    def quotes(self, root: str) -> pl.DataFrame:
+        got = self._bulk(
+            "quote", root, {"bid": "bid", "ask": "ask", "ms_of_day": "ms", "date": "d"}
+        )
+        return got.with_columns(_ny_instant("d", "ms").alias("ts")).drop("ms", "d")
+
+    def open_interest(self, root: str) -> pl.DataFrame:
+        return self._bulk("open_interest", root, {"open_interest": "open_interest"})
+
+    def ohlc(self, root: str) -> pl.DataFrame:
+        return self._bulk("ohlc", root, {"volume": "volume", "close": "last"})
+
+    def greeks(self, root: str) -> pl.DataFrame:
+        first = self._bulk(
+            "greeks", root,
+            {"delta": "delta", "implied_vol": "iv", "underlying_price": "underlying_price"},
+        )  # fmt: skip
+        second = self._bulk("greeks_second_order", root, {"gamma": "gamma"})
+        keys = ["root", "expiration", "strike", "is_call"]
+        return first.join(second, on=keys, how="full", coalesce=True)
+
+    def index_price(self, symbol: str) -> tuple[float, Any] | None:
+        got = self._rows("/v2/snapshot/index/price", {"root": symbol},
+                         {"price": "price", "ms_of_day": "ms", "date": "d"})  # fmt: skip
+        got = got.with_columns(_ny_instant("d", "ms").alias("ts")).filter(pl.col("price") > 0)
+        if got.is_empty():
+            return None
+        return float(got["price"][-1]), got["ts"][-1]
+
+    def trade_quote(self, root: str, day: date, contract: dict[str, Any] | None) -> pl.DataFrame:
+        ymd = f"{day:%Y%m%d}"
+        params: dict[str, Any] = {"root": root, "exp": 0, "start_date": ymd, "end_date": ymd}
+        path = "/v2/bulk_hist/option/trade_quote"
+        if contract is not None:
+            path = "/v2/hist/option/trade_quote"
+            params |= {
+                "exp": f"{contract['expiration']:%Y%m%d}",
+                "strike": round(contract["strike"] * 1000),
+                "right": "C" if contract["is_call"] else "P",
+            }
+        wanted = {"ms_of_day": "ms", "date": "d", "price": "price", "size": "size",
+                  "condition": "condition", "bid": "bid", "ask": "ask"}  # fmt: skip
+        got = self._rows(path, params, wanted)
+        if contract is not None:
+            got = got.with_columns(
+                pl.lit(root).alias("root"),
+                pl.lit(contract["expiration"]).alias("expiration"),
+                pl.lit(contract["strike"]).alias("strike"),
+                pl.lit(contract["is_call"]).alias("is_call"),
+            )
+        if got.is_empty():
+            return pl.DataFrame(schema=TRADES_SCHEMA)
+        out = got.select(
+            osi_expr("root", "expiration", "is_call", "strike").alias("contract"),
+            _ny_instant("d", "ms").alias("timestamp"),
+            "price",
+            pl.col("size").round(0).cast(pl.Int64, strict=False).alias("size"),
+            pl.col("condition").cast(pl.Int64, strict=False).cast(pl.String).alias("condition"),
+            "bid",
+            "ask",
+        )
+        return out.cast(TRADES_SCHEMA).sort("timestamp", "contract")  # type: ignore[arg-type]
