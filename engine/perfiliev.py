@@ -1,0 +1,199 @@
+"""The ``perfiliev`` preset: the widely copied open-source GEX script, reproduced exactly.
+
+Conventions of the script (every one differs from the engine's ``native`` preset):
+
+- **Net GEX** uses the vendor's gamma column and the file's spot ``S`` for every contract:
+  ``vendor_gamma · OI · 100 · S² · 0.01`` (USD per 1 % move), calls ``+``, puts ``−``; the
+  contract size is 100 whatever the multiplier. Per strike likewise (summed over expiries).
+- **Profile** on 60 levels ``numpy.linspace(0.8·S, 1.2·S, 60)`` (both ends included). At
+  each level ``L``: ``Σ_calls γ(L)·OI·100·L²·0.01 − Σ_puts γ(L)·OI·100·L²·0.01`` with the
+  Black-Scholes gamma ``γ(L) = n(d1) / (L·σ·√T)``, ``d1 = (ln(L/K) + σ²T/2) / (σ√T)``,
+  ``r = q = 0``, ``σ`` the vendor's IV (decimal).
+- **Time**: ``T = numpy.busday_count(file_date, expiration) / year_days`` (Monday–Friday,
+  no holidays), ``file_date`` the New York calendar date of the snapshot. An expiry 0
+  business days away gets ``T = 1/year_days`` when ``zero_dte_floor`` is true and is dropped
+  when false; a negative count is dropped.
+- **Flip**: the first sign change of the profile walking up the grid, linearly
+  interpolated: with ``i = numpy.where(numpy.diff(numpy.sign(profile)))[0][0]``,
+  ``flip = L[i+1] − (L[i+1] − L[i]) · p[i+1] / (p[i+1] − p[i])``. Status ``available``, or
+  ``no_boundary`` with ``gamma_flip = None`` when the profile never changes sign.
+
+Missing data follows the script's pandas sums, which skip NaN: a contract with a missing
+vendor gamma or open interest adds nothing to net GEX; one with a missing, zero or negative
+IV, a missing or non-positive strike, a missing open interest, or a dropped T adds nothing
+to the profile. Amounts are in USD (the script prints billions; the scale does not move the flip).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.errors import ConfigurationError
+from engine.typing import BoolArray, FloatArray
+from engine.zero_dte import DateArrayLike, as_date_array
+
+__all__ = [
+    "CONTRACT_SIZE",
+    "GRID_POINTS",
+    "PerfilievResult",
+    "busday_years",
+    "first_crossing",
+    "perfiliev_analysis",
+]
+
+CONTRACT_SIZE: Final = 100.0
+GRID_POINTS: Final = 60
+GRID_LOWER: Final = 0.8
+GRID_UPPER: Final = 1.2
+_SQRT_2PI: Final = float(np.sqrt(2 * np.pi))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PerfilievResult:
+    """The script's outputs in USD (see the module docstring).
+
+    ``strike`` holds the distinct finite strikes ascending; ``call_gex``, ``put_gex``
+    (``<= 0`` for non-negative vendor gamma) and ``strike_net_gex`` are aligned with it.
+    ``levels`` and ``profile`` are the 60 grid levels and the profile's values there.
+    """
+
+    net_gex: float
+    strike: FloatArray
+    call_gex: FloatArray
+    put_gex: FloatArray
+    strike_net_gex: FloatArray
+    levels: FloatArray
+    profile: FloatArray
+    gamma_flip: float | None
+    status: Literal["available", "no_boundary"]
+
+
+def busday_years(
+    file_date: date,
+    expiration: DateArrayLike,
+    *,
+    year_days: int = 262,
+    zero_dte_floor: bool = True,
+) -> FloatArray:
+    """``T`` per contract by the script's rule; NaN for a contract the profile drops."""
+    if isinstance(year_days, bool) or not isinstance(year_days, int | np.integer) or year_days < 1:
+        raise ConfigurationError(f"year_days must be a positive integer, got {year_days!r}")
+    days = np.busday_count(np.datetime64(file_date, "D"), as_date_array(expiration))
+    t = days / float(year_days)
+    floor = 1.0 / year_days if zero_dte_floor else np.nan
+    return np.where(days > 0, t, np.where(days == 0, floor, np.nan))
+
+
+def first_crossing(
+    levels: FloatArray, profile: FloatArray
+) -> tuple[float | None, Literal["available", "no_boundary"]]:
+    """The script's flip: first sign change walking up, interpolated between its two levels."""
+    idx = np.where(np.diff(np.sign(profile)))[0]
+    if idx.size == 0:
+        return None, "no_boundary"
+    neg_gamma = profile[idx]
+    pos_gamma = profile[idx + 1]
+    neg_strike = levels[idx]
+    pos_strike = levels[idx + 1]
+    zero_gamma = pos_strike - ((pos_strike - neg_strike) * pos_gamma / (pos_gamma - neg_gamma))
+    return float(zero_gamma[0]), "available"
+
+
+def _per_strike(
+    strike: FloatArray, calls: BoolArray, gex: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    finite = np.isfinite(strike)
+    grid, where = np.unique(strike[finite], return_inverse=True)
+    g, c = gex[finite], calls[finite]
+    call_gex = np.bincount(where, weights=np.where(c, g, 0.0), minlength=grid.size)
+    put_gex = np.bincount(where, weights=np.where(c, 0.0, g), minlength=grid.size)
+    return grid, call_gex.astype(np.float64), put_gex.astype(np.float64)
+
+
+def _profile(
+    levels: FloatArray,
+    strike: FloatArray,
+    calls: BoolArray,
+    oi: FloatArray,
+    iv: FloatArray,
+    t: FloatArray,
+) -> FloatArray:
+    """Σ_calls γ(L)·OI·100·L²·0.01 − Σ_puts (same) at every level, as the script sums it."""
+    used = (
+        np.isfinite(t)
+        & (t > 0.0)
+        & np.isfinite(iv)
+        & (iv > 0.0)
+        & np.isfinite(strike)
+        & (strike > 0.0)
+        & np.isfinite(oi)
+    )
+    K, vol, T, OI = strike[used], iv[used], t[used], oi[used]
+    side = calls[used]
+    vol_sqrt_t = vol * np.sqrt(T)
+    drift = (0.5 * vol**2) * T
+    out = np.empty(levels.size)
+    for i, level in enumerate(levels):
+        dp = (np.log(level / K) + drift) / vol_sqrt_t
+        gamma = np.exp(-(dp**2) / 2.0) / _SQRT_2PI / (level * vol_sqrt_t)
+        exposure = OI * CONTRACT_SIZE * level * level * 0.01 * gamma
+        out[i] = np.sum(exposure[side]) - np.sum(exposure[~side])
+    return out
+
+
+def perfiliev_analysis(
+    spot: float,
+    file_date: date,
+    expiration: DateArrayLike,
+    strike: npt.ArrayLike,
+    is_call: npt.ArrayLike,
+    open_interest: npt.ArrayLike,
+    vendor_gamma: npt.ArrayLike,
+    iv: npt.ArrayLike,
+    *,
+    year_days: int = 262,
+    zero_dte_floor: bool = True,
+) -> PerfilievResult:
+    """Net GEX, per-strike GEX, the 60-level profile and the flip, as the script computes them.
+
+    ``spot`` is the file's underlying price; ``file_date`` the New York date of the snapshot;
+    the other arguments are per contract (``expiration`` as dates, ``iv`` decimal,
+    ``vendor_gamma`` per unit of underlying). Knobs: ``year_days`` and ``zero_dte_floor``.
+    """
+    S = float(spot)
+    if not np.isfinite(S) or S <= 0.0:
+        raise ConfigurationError(f"spot must be finite and positive, got {spot!r}")
+    K = np.asarray(strike, dtype=np.float64).ravel()
+    calls = np.asarray(is_call, dtype=np.bool_).ravel()
+    oi = np.asarray(open_interest, dtype=np.float64).ravel()
+    gamma = np.asarray(vendor_gamma, dtype=np.float64).ravel()
+    vol = np.asarray(iv, dtype=np.float64).ravel()
+    t = busday_years(file_date, expiration, year_days=year_days, zero_dte_floor=zero_dte_floor)
+    sizes = {K.size, calls.size, oi.size, gamma.size, vol.size, t.size}
+    if len(sizes) != 1:
+        raise ValueError(f"per-contract arguments differ in length: {sorted(sizes)}")
+
+    sign = np.where(calls, 1.0, -1.0)
+    gex = sign * gamma * oi * CONTRACT_SIZE * S * S * 0.01
+    gex = np.where(np.isfinite(gex), gex, 0.0)
+    grid, call_gex, put_gex = _per_strike(K, calls, gex)
+
+    levels = np.linspace(GRID_LOWER * S, GRID_UPPER * S, GRID_POINTS)
+    profile = _profile(levels, K, calls, oi, vol, t)
+    flip, status = first_crossing(levels, profile)
+    return PerfilievResult(
+        net_gex=float(np.sum(gex[calls]) + np.sum(gex[~calls])),
+        strike=grid,
+        call_gex=call_gex,
+        put_gex=put_gex,
+        strike_net_gex=call_gex + put_gex,
+        levels=levels,
+        profile=profile,
+        gamma_flip=flip,
+        status=status,
+    )

@@ -1,0 +1,90 @@
+"""The 0DTE block: contracts expiring today and their share of net GEX (DESIGN §5).
+
+"Today" is the New York calendar date of the snapshot's ``as_of`` (:func:`new_york_date`),
+passed in as an argument — this module never reads a clock. 0DTE contracts are those whose
+listed expiration date equals that date; they have not settled yet, because the chain
+validator already quarantined contracts whose settlement is at or before ``as_of``.
+
+Units: GEX in USD of dealer delta change per 1 % move (any consistent unit works; the block
+only sums and divides); ``pct_of_total_gex`` in percent: ``100 · 0DTE net GEX / total net
+GEX``, ``None`` when the total is zero or a value is not finite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Final, NamedTuple, TypeAlias
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from engine.errors import InvalidHeaderError
+from engine.typing import BoolArray
+
+__all__ = [
+    "NEW_YORK",
+    "DateArrayLike",
+    "ZeroDte",
+    "as_date_array",
+    "new_york_date",
+    "zero_dte",
+    "zero_dte_mask",
+]
+
+NEW_YORK: Final = ZoneInfo("America/New_York")
+
+DateArrayLike: TypeAlias = npt.ArrayLike | pl.Series | Sequence[date]
+"""Dates per contract: a polars Date series, numpy ``datetime64`` or ``date`` objects."""
+
+
+class ZeroDte(NamedTuple):
+    """The summary's ``zero_dte`` object (API.md)."""
+
+    net_gex: float
+    pct_of_total_gex: float | None
+    expiration: date | None
+
+
+def new_york_date(as_of: datetime) -> date:
+    """The America/New_York calendar date of a timezone-aware instant."""
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        raise InvalidHeaderError("as_of must be timezone-aware")
+    return as_of.astimezone(NEW_YORK).date()
+
+
+def as_date_array(values: DateArrayLike) -> npt.NDArray[np.datetime64]:
+    """Dates as ``datetime64[D]`` from a polars Date series, numpy dates or ``date`` objects."""
+    if isinstance(values, pl.Series):
+        values = values.cast(pl.Date).to_numpy()
+    return np.asarray(values, dtype="datetime64[D]").ravel()
+
+
+def zero_dte_mask(expiration: DateArrayLike, today: date) -> BoolArray:
+    """True for the contracts whose expiration date is ``today``."""
+    return as_date_array(expiration) == np.datetime64(today, "D")
+
+
+def zero_dte(today: date, expiration: DateArrayLike, gex: npt.ArrayLike) -> ZeroDte:
+    """0DTE net GEX, its percentage of the total net GEX, and the 0DTE expiration date.
+
+    ``expiration`` and ``gex`` are per contract (the chain after validation); the total is
+    the sum of ``gex`` over all of them. When nothing expires ``today``, ``net_gex`` is 0,
+    ``expiration`` is ``None`` and the percentage is 0 (or ``None`` for a zero total).
+    """
+    values = np.asarray(gex, dtype=np.float64).ravel()
+    mask = zero_dte_mask(expiration, today)
+    if mask.shape != values.shape:
+        raise ValueError(f"{mask.size} expiration dates for {values.size} GEX values")
+    today_gex = float(np.sum(values[mask]))
+    total = float(np.sum(values))
+    pct = 100.0 * today_gex / total if total != 0.0 and np.isfinite(total) else None
+    if pct is not None and not np.isfinite(pct):
+        pct = None
+    return ZeroDte(
+        net_gex=today_gex,
+        pct_of_total_gex=pct,
+        expiration=today if bool(mask.any()) else None,
+    )
