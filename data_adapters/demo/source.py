@@ -1,0 +1,192 @@
+"""``demo``: the embedded default source, a deterministic synthetic option market.
+
+Settings (``data_adapters.get_source("demo", ...)``, ``GEX_DEMO_<KEY>`` or the config file):
+
+``seed`` (int, default 0)
+    Everything random follows from it: the same ``seed`` and ``as_of`` give the same
+    snapshot, byte for byte, in any process.
+``universe`` (``standard`` | ``market``, default ``standard``)
+    ``standard``: the named symbols (``universe.STANDARD``). ``market``: those plus
+    synthetic stocks up to ``market_size`` underlyings (``market``).
+``rate`` (continuous decimal, default ``DEFAULT_RATE``)
+    The risk-free rate of the synthetic market and of every snapshot header.
+``market_size`` (int, default 6000)
+    Underlyings in the ``market`` universe, named symbols included.
+
+``snapshot(symbol, as_of=None)`` takes any instant the calendar serves (1992-2054): the demo
+is synthetic, so a past ``as_of`` is history like any other. ``as_of=None`` reads the clock:
+now, UTC, truncated to the second. ``trades(symbol, day)`` is the whole session's tape
+(``until`` cuts it at an instant).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, time
+from typing import Final
+
+import numpy as np
+import polars as pl
+
+from data_adapters.demo import market as mkt
+from data_adapters.demo import named, trades
+from data_adapters.demo.expiries import listed
+from data_adapters.demo.sessions import NEW_YORK, TradingDay, is_session, trading_day
+from data_adapters.demo.universe import STANDARD
+from data_adapters.errors import (
+    DataSourceError,
+    NoHistoryError,
+    SourceConfigError,
+    SymbolNotFoundError,
+)
+from data_adapters.settings import DEFAULT_RATE, Settings
+from engine.chain import ChainSnapshot
+
+__all__ = ["UNIVERSES", "DemoSource", "create"]
+
+UNIVERSES: Final = ("standard", "market")
+SYNTHETIC_TRADES_PER_DAY: Final = 150
+
+
+class DemoSource:
+    """The synthetic market (see the module docstring for the settings)."""
+
+    name = "demo"
+
+    def __init__(
+        self,
+        seed: int = 0,
+        universe: str = "standard",
+        rate: float = DEFAULT_RATE,
+        market_size: int = mkt.DEFAULT_SIZE,
+    ) -> None:
+        if universe not in UNIVERSES:
+            raise SourceConfigError(
+                self.name, f"universe must be one of {UNIVERSES}, not {universe!r}"
+            )
+        if not np.isfinite(rate):
+            raise SourceConfigError(self.name, f"rate must be finite, not {rate!r}")
+        if market_size < 1:
+            raise SourceConfigError(self.name, f"market_size must be positive, not {market_size}")
+        self.seed = int(seed)
+        self.universe = universe
+        self.rate = float(rate)
+        self.market_size = int(market_size)
+
+    def __repr__(self) -> str:
+        return f"DemoSource(seed={self.seed}, universe={self.universe!r}, rate={self.rate})"
+
+    def symbols(self) -> list[str]:
+        if self.universe == "market":
+            return mkt.market_symbols(self.market_size)
+        return list(STANDARD)
+
+    def _instant(self, as_of: datetime | None) -> datetime:
+        if as_of is None:
+            return datetime.now(UTC).replace(microsecond=0)
+        if as_of.tzinfo is None or as_of.utcoffset() is None:
+            raise DataSourceError(self.name, "as_of must be a timezone-aware datetime")
+        return as_of.astimezone(UTC)
+
+    def _day(self, instant: datetime) -> TradingDay:
+        try:
+            return trading_day(instant)
+        except ValueError as exc:
+            raise NoHistoryError(self.name, str(exc)) from None
+
+    def _resolve(self, symbol: str) -> tuple[str, int | None]:
+        """(normalized symbol, synthetic rank or None for a named symbol)."""
+        sym = symbol.strip().upper()
+        if sym in STANDARD and (
+            self.universe == "standard" or list(STANDARD).index(sym) < self.market_size
+        ):
+            return sym, None
+        if self.universe == "market":
+            rank = mkt.synthetic_rank(sym, self.market_size)
+            if rank is not None:
+                return sym, rank
+        known = (
+            ", ".join(STANDARD) if self.universe == "standard" else f"{self.market_size} symbols"
+        )
+        raise SymbolNotFoundError(
+            self.name, f"unknown symbol {symbol!r} (the {self.universe} universe has {known})"
+        )
+
+    def snapshot(self, symbol: str, as_of: datetime | None = None) -> ChainSnapshot:
+        """The chain of ``symbol`` at ``as_of`` (default: now)."""
+        sym, rank = self._resolve(symbol)
+        instant = self._instant(as_of)
+        self._day(instant)
+        if rank is None:
+            return named.snapshot(STANDARD[sym], self.seed, instant, self.rate)
+        snap = mkt.synthetic_snapshot(self.seed, sym, instant, self.rate, self.market_size)
+        assert snap is not None
+        return snap
+
+    def market(self, as_of: datetime | None = None) -> mkt.MarketFrame:
+        """Every underlying of the market universe in one frame (``market.MarketFrame``)."""
+        instant = self._instant(as_of)
+        self._day(instant)
+        return mkt.market(self.seed, instant, self.rate, self.market_size)
+
+    def trades(self, symbol: str, day: date, until: datetime | None = None) -> pl.DataFrame:
+        """The session's trades on ``day`` (New York date) with the NBBO at each; an empty
+        frame on a day without a session. ``until`` keeps trades at or before that instant."""
+        sym, rank = self._resolve(symbol)
+        if not is_session(day):
+            return trades.empty()
+        session = self._day(datetime.combine(day, time(12), tzinfo=NEW_YORK))
+        start = replace(session, elapsed=0.0)
+        if rank is None:
+            spec = STANDARD[sym]
+            slices, _, prev = named.slices_for(
+                spec, self.seed, listed(spec, day), start.open_us, start, self.rate
+            )
+            count = spec.trades_per_day
+
+            def ratio(frac: np.ndarray) -> np.ndarray:
+                return named.index_level(spec, self.seed, start, frac)[1] / prev
+
+        else:
+            stocks = mkt.synthetic_count(self.market_size)
+            ranks = np.array([rank])
+            slices, _ = mkt.synthetic_slices(self.seed, ranks, stocks, start, start.open_us)
+            count = SYNTHETIC_TRADES_PER_DAY
+
+            def ratio(frac: np.ndarray) -> np.ndarray:
+                p = mkt.synthetic_path(self.seed, ranks, stocks, start, frac)
+                return p.spots[0] / p.prev_close[0]
+
+        tape = trades.tape(
+            slices, start, ratio, count, (self.seed, sym, day.toordinal()), self.rate
+        )
+        if until is not None:
+            tape = tape.filter(
+                pl.col("timestamp") <= pl.lit(until.astimezone(UTC)).cast(pl.Datetime("us", "UTC"))
+            )
+        return tape
+
+
+def _number(settings: Settings, name: str, default: float, kind: type) -> float:
+    raw = settings.get(name, default)
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError):
+        raise SourceConfigError(
+            settings.source, f"setting {name!r} must be a number, not {raw!r}"
+        ) from None
+    if kind is int and isinstance(raw, float) and raw != value:
+        raise SourceConfigError(
+            settings.source, f"setting {name!r} must be an integer, not {raw!r}"
+        )
+    return value
+
+
+def create(settings: Settings) -> DemoSource:
+    """The ``demo`` source from its settings (``seed``, ``universe``, ``rate``, ``market_size``)."""
+    return DemoSource(
+        seed=int(_number(settings, "seed", 0, int)),
+        universe=str(settings.get("universe", "standard")).strip().lower(),
+        rate=float(_number(settings, "rate", DEFAULT_RATE, float)),
+        market_size=int(_number(settings, "market_size", mkt.DEFAULT_SIZE, int)),
+    )

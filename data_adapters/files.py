@@ -1,0 +1,300 @@
+"""``files``: canonical chain snapshots kept as Parquet or CSV files, with their history.
+
+Layout, one directory per symbol under the root, one file per snapshot::
+
+    <root>/SPX/2024-01-05T21-00-00Z.parquet
+    <root>/SPX/2024-01-05T21-00-00.250000Z.csv      (microseconds only when non-zero)
+    <root>/ES=F/2024-01-05T21-00-00Z.parquet
+
+The file name is the snapshot's ``as_of`` in UTC. Directory names are the upper-case
+symbol, with any character outside ``A-Z 0-9 . _ - = ^`` percent-encoded (``BRK/B`` ->
+``BRK%2FB``). Files whose names do not match are ignored (so are the ``.*.tmp`` files of a
+write in progress).
+
+The header (``underlying``, ``as_of``, ``spot``, ``source``, ``rate``, ``div_yield``) is
+stored as JSON with ``"version": 1``: in Parquet under the key-value metadata key
+``gex.snapshot``; in CSV as the first line, ``#gex-snapshot <json>``, followed by an ordinary
+CSV of the canonical columns. ``as_of`` is stored as the UTC instant to the microsecond and
+read back as a UTC datetime; numbers keep their exact value. A round trip is lossless: every
+column, dtype and value, NaN distinct from null, empty string distinct from null.
+
+Settings: ``root`` (default ``$XDG_DATA_HOME/gex/snapshots``, else
+``~/.local/share/gex/snapshots``) and ``format`` (``parquet`` or ``csv``, the default of
+:meth:`FilesSource.write`; default ``parquet``).
+
+``snapshot(symbol, as_of=None)`` returns the latest snapshot at or before ``as_of`` (the
+latest of all without it); Parquet wins over CSV at the same instant. Writes are atomic: the
+file is written and synced under a temporary name, then renamed into place, so a reader
+never sees half a file and a failed write leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import quote, unquote
+
+import polars as pl
+
+from data_adapters.errors import DataSourceError, SourceConfigError, SymbolNotFoundError
+from data_adapters.settings import Settings
+from engine.chain import SCHEMA, ChainSnapshot
+from engine.errors import SchemaError
+
+__all__ = ["FORMATS", "HEADER_KEY", "FilesSource", "create", "default_root"]
+
+FORMATS: Final = ("parquet", "csv")
+HEADER_KEY: Final = "gex.snapshot"
+"""Parquet key-value metadata key holding the JSON header."""
+CSV_MARKER: Final = "#gex-snapshot "
+"""Prefix of the first line of a CSV snapshot (followed by the JSON header)."""
+VERSION: Final = 1
+
+_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})(?:\.(\d{6}))?Z\.(parquet|csv)$")
+_SAFE = "._-=^"
+_INTEGERS = (pl.Int8, pl.Int16, pl.Int32, pl.UInt8, pl.UInt16, pl.UInt32)
+
+
+def default_root() -> Path:
+    """``$XDG_DATA_HOME/gex/snapshots``, or ``~/.local/share/gex/snapshots``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).expanduser() / "gex" / "snapshots"
+
+
+def _dir_name(symbol: str) -> str:
+    name = quote(symbol.strip().upper(), safe=_SAFE)
+    if name in ("", ".", ".."):
+        raise SymbolNotFoundError("files", f"invalid symbol {symbol!r}")
+    return name
+
+
+def _file_name(as_of: datetime, fmt: str) -> str:
+    t = as_of.astimezone(UTC)
+    micro = f".{t.microsecond:06d}" if t.microsecond else ""
+    return f"{t:%Y-%m-%dT%H-%M-%S}{micro}Z.{fmt}"
+
+
+def _parse_name(name: str) -> tuple[datetime, str] | None:
+    m = _NAME.match(name)
+    if m is None:
+        return None
+    day, hh, mm, ss, micro, fmt = m.groups()
+    try:
+        stamp = datetime.fromisoformat(f"{day}T{hh}:{mm}:{ss}.{micro or '000000'}+00:00")
+    except ValueError:
+        return None
+    return stamp, fmt
+
+
+def _header(snapshot: ChainSnapshot) -> str:
+    as_of = snapshot.as_of
+    if not isinstance(as_of, datetime) or as_of.tzinfo is None or as_of.utcoffset() is None:
+        raise DataSourceError("files", f"{snapshot.underlying}: as_of must be timezone-aware")
+    fields = {
+        "version": VERSION,
+        "underlying": snapshot.underlying,
+        "as_of": as_of.astimezone(UTC).isoformat(timespec="microseconds"),
+        "spot": snapshot.spot,
+        "source": snapshot.source,
+        "rate": snapshot.rate,
+        "div_yield": snapshot.div_yield,
+    }
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=True)
+
+
+def _from_header(text: str, frame: pl.DataFrame) -> ChainSnapshot:
+    fields = json.loads(text)
+    if not isinstance(fields, dict) or fields.get("version") != VERSION:
+        raise ValueError(f"unsupported header {text[:80]!r}")
+    return ChainSnapshot(
+        underlying=fields["underlying"],
+        as_of=datetime.fromisoformat(fields["as_of"]).astimezone(UTC),
+        spot=fields["spot"],
+        source=fields["source"],
+        frame=frame,
+        rate=fields["rate"],
+        div_yield=fields["div_yield"],
+    )
+
+
+def _canonical(frame: pl.DataFrame) -> pl.DataFrame:
+    """The canonical columns in canonical order; lossless widenings applied, else SchemaError."""
+    if not isinstance(frame, pl.DataFrame):
+        raise SchemaError("snapshot.frame must be a polars DataFrame")
+    missing = [c for c in SCHEMA if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in SCHEMA]
+    if missing or extra:
+        raise SchemaError(f"not a canonical chain frame: missing {missing}, unexpected {extra}")
+    casts = []
+    for name, want in SCHEMA.items():
+        have = frame.schema[name]
+        if have == want:
+            continue
+        lossless = (
+            (want == pl.Int64 and isinstance(have, _INTEGERS))
+            or (want == pl.Float64 and have == pl.Float32)
+            or have == pl.Null
+        )
+        if not lossless:
+            raise SchemaError(f"column {name!r} has dtype {have}, expected {want}")
+        casts.append(pl.col(name).cast(want))
+    return frame.with_columns(casts).select(list(SCHEMA))
+
+
+def _write_atomic(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` through a synced temporary file and a rename."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    with contextlib.suppress(OSError, AttributeError):  # directory sync: POSIX only
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _encode(snapshot: ChainSnapshot, fmt: str) -> bytes:
+    frame = _canonical(snapshot.frame)
+    header = _header(snapshot)
+    buf = io.BytesIO()
+    if fmt == "parquet":
+        frame.write_parquet(buf, metadata={HEADER_KEY: header})
+    else:
+        buf.write(f"{CSV_MARKER}{header}\n".encode())
+        frame.write_csv(buf, quote_style="necessary")
+    return buf.getvalue()
+
+
+def _decode(path: Path, fmt: str) -> ChainSnapshot:
+    if fmt == "parquet":
+        meta = pl.read_parquet_metadata(path)
+        if HEADER_KEY not in meta:
+            raise ValueError(f"no {HEADER_KEY!r} metadata")
+        frame = pl.read_parquet(path)
+        header = meta[HEADER_KEY]
+    else:
+        raw = path.read_bytes()
+        first, _, body = raw.partition(b"\n")
+        if not first.startswith(CSV_MARKER.encode()):
+            raise ValueError(f"the first line does not start with {CSV_MARKER!r}")
+        header = first[len(CSV_MARKER) :].decode()
+        frame = pl.read_csv(io.BytesIO(body), schema_overrides=dict(SCHEMA))
+    if frame.schema != pl.Schema(dict(SCHEMA)):
+        raise ValueError(f"columns {dict(frame.schema)} are not the canonical schema")
+    return _from_header(header, frame)
+
+
+class FilesSource:
+    """Snapshots on disk under ``root`` (see the module docstring)."""
+
+    name = "files"
+
+    def __init__(self, root: str | os.PathLike[str] | None = None, fmt: str = "parquet") -> None:
+        if fmt not in FORMATS:
+            raise SourceConfigError(self.name, f"format must be one of {FORMATS}, not {fmt!r}")
+        self.root = Path(root).expanduser() if root is not None else default_root()
+        self.fmt = fmt
+
+    def __repr__(self) -> str:
+        return f"FilesSource(root={str(self.root)!r}, fmt={self.fmt!r})"
+
+    def _entries(self, symbol: str) -> list[tuple[datetime, int, Path, str]]:
+        folder = self.root / _dir_name(symbol)
+        if not folder.is_dir():
+            raise SymbolNotFoundError(self.name, f"no snapshots of {symbol!r} under {self.root}")
+        out = []
+        for path in folder.iterdir():
+            parsed = _parse_name(path.name)
+            if parsed is not None and path.is_file():
+                stamp, fmt = parsed
+                out.append((stamp, FORMATS.index(fmt), path, fmt))
+        return sorted(out, key=lambda e: (e[0], -e[1]))
+
+    def symbols(self) -> list[str]:
+        """Symbols with at least one snapshot, sorted."""
+        if not self.root.is_dir():
+            return []
+        found = []
+        for folder in self.root.iterdir():
+            if folder.is_dir() and any(_parse_name(p.name) for p in folder.iterdir()):
+                found.append(unquote(folder.name))
+        return sorted(found)
+
+    def history(self, symbol: str) -> list[datetime]:
+        """The instants (UTC) at which ``symbol`` has a snapshot, oldest first."""
+        return sorted({stamp for stamp, *_ in self._entries(symbol)})
+
+    def read(self, path: str | os.PathLike[str]) -> ChainSnapshot:
+        """Read one snapshot file; DataSourceError when it is corrupt or not a snapshot."""
+        path = Path(path)
+        parsed = _parse_name(path.name)
+        fmt = parsed[1] if parsed else path.suffix.lstrip(".").lower()
+        if fmt not in FORMATS:
+            raise DataSourceError(self.name, f"{path}: not a .parquet or .csv snapshot file")
+        try:
+            return _decode(path, fmt)
+        except FileNotFoundError:
+            raise SymbolNotFoundError(self.name, f"{path} does not exist") from None
+        except (OSError, ValueError, KeyError, TypeError, pl.exceptions.PolarsError) as exc:
+            raise DataSourceError(
+                self.name, f"{path}: corrupt or unreadable snapshot ({exc})"
+            ) from exc
+
+    def snapshot(self, symbol: str, as_of: datetime | None = None) -> ChainSnapshot:
+        """The latest snapshot of ``symbol`` at or before ``as_of`` (tz-aware; default: any)."""
+        if as_of is not None and (as_of.tzinfo is None or as_of.utcoffset() is None):
+            raise DataSourceError(self.name, "as_of must be a timezone-aware datetime")
+        entries = self._entries(symbol)
+        if as_of is not None:
+            entries = [e for e in entries if e[0] <= as_of]
+        if not entries:
+            when = f" at or before {as_of.isoformat()}" if as_of is not None else ""
+            raise SymbolNotFoundError(
+                self.name, f"no snapshot of {symbol!r}{when} under {self.root}"
+            )
+        latest = entries[-1][0]
+        best = min((e for e in entries if e[0] == latest), key=lambda e: e[1])
+        return self.read(best[2])
+
+    def write(self, snapshot: ChainSnapshot, fmt: str | None = None) -> Path:
+        """Store ``snapshot`` (atomically) and return its path; same instant = replaced."""
+        fmt = fmt or self.fmt
+        if fmt not in FORMATS:
+            raise SourceConfigError(self.name, f"format must be one of {FORMATS}, not {fmt!r}")
+        payload = _encode(snapshot, fmt)
+        folder = self.root / _dir_name(snapshot.underlying)
+        path = folder / _file_name(snapshot.as_of, fmt)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _write_atomic(path, payload)
+        except OSError as exc:
+            raise DataSourceError(self.name, f"cannot write {path}: {exc}") from exc
+        return path
+
+
+def _setting(settings: Settings, key: str, default: Any) -> Any:
+    value = settings.get(key, default)
+    return default if value in (None, "") else value
+
+
+def create(settings: Settings) -> FilesSource:
+    """The ``files`` source from its settings (``root``, ``format``)."""
+    root = _setting(settings, "root", None)
+    fmt = str(_setting(settings, "format", "parquet")).strip().lower()
+    return FilesSource(root=root, fmt=fmt)

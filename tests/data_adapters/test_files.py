@@ -1,0 +1,238 @@
+"""The ``files`` source: lossless Parquet/CSV round trips, history, atomic writes."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from data_adapters import files
+from data_adapters.demo import DemoSource
+from data_adapters.errors import DataSourceError, SourceConfigError, SymbolNotFoundError
+from data_adapters.files import FilesSource, create, default_root
+from data_adapters.settings import Settings
+from engine.chain import SCHEMA, ChainSnapshot
+from engine.errors import SchemaError
+
+AS_OF = datetime(2024, 6, 12, 17, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def spx() -> ChainSnapshot:
+    return DemoSource(seed=5).snapshot("SPX", AS_OF)
+
+
+def assert_same(a: ChainSnapshot, b: ChainSnapshot) -> None:
+    """Header and frame equal, exactly: dtypes, nulls, NaN, -0.0 and float bits."""
+    assert (a.underlying, a.as_of, a.source) == (b.underlying, b.as_of, b.source)
+    for name in ("spot", "rate", "div_yield"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert type(x) is type(y) and (x == y or (math.isnan(x) and math.isnan(y)))
+        assert math.copysign(1, x) == math.copysign(1, y)
+    assert a.frame.schema == b.frame.schema and a.frame.height == b.frame.height
+    for name in a.frame.columns:
+        left, right = a.frame[name], b.frame[name]
+        assert left.is_null().equals(right.is_null()), name
+        if left.dtype == pl.Float64:
+            bits = [s.fill_null(0.0).to_numpy().view(np.uint64) for s in (left, right)]
+            assert np.array_equal(*bits), name
+        else:
+            assert left.equals(right), name
+
+
+def test_demo_snapshot_round_trips(tmp_path: Path, spx: ChainSnapshot) -> None:
+    store = FilesSource(tmp_path)
+    for fmt in ("parquet", "csv"):
+        path = store.write(spx, fmt=fmt)
+        assert path == tmp_path / "SPX" / f"2024-06-12T17-30-00Z.{fmt}"
+        assert_same(store.read(path), spx)
+    assert path.read_text().startswith('#gex-snapshot {"version":1,"underlying":"SPX"')
+
+
+_TEXT = st.one_of(st.none(), st.text(max_size=12))
+_FLOAT = st.one_of(
+    st.none(),
+    st.just(float("nan")),
+    st.sampled_from([0.0, -0.0, math.inf, -math.inf, 5e-324, 1.7976931348623157e308]),
+    st.floats(allow_nan=False),
+)
+_DATE = st.one_of(st.none(), st.dates(date(1900, 1, 1), date(2200, 12, 31)))
+_STAMP = st.one_of(
+    st.none(),
+    st.datetimes(datetime(1900, 1, 1), datetime(2200, 1, 1), timezones=st.just(UTC)),
+)
+_COLUMN = {
+    pl.String: _TEXT,
+    pl.Date: _DATE,
+    pl.Float64: _FLOAT,
+    pl.Boolean: st.one_of(st.none(), st.booleans()),
+    pl.Int64: st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)),
+}
+
+
+@st.composite
+def snapshots(draw: Any) -> ChainSnapshot:
+    n = draw(st.integers(0, 6))
+    data = {
+        name: [draw(_STAMP if name == "settlement" else _COLUMN[dtype]) for _ in range(n)]  # type: ignore[index]
+        for name, dtype in SCHEMA.items()
+    }
+    frame = pl.DataFrame(data, schema=dict(SCHEMA))
+    return ChainSnapshot(
+        underlying=draw(st.sampled_from(["SPX", "ES=F", "BRK/B", "spy", "^VIX"])),
+        as_of=draw(
+            st.datetimes(datetime(1990, 1, 1), datetime(2100, 1, 1), timezones=st.just(UTC))
+        ),
+        spot=draw(st.floats(allow_nan=False)),
+        source=draw(st.text(max_size=8)),
+        frame=frame,
+        rate=draw(st.floats(-1, 1)),
+        div_yield=draw(st.sampled_from([0.0, -0.0, 0.013, 1e-300])),
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(snap=snapshots(), fmt=st.sampled_from(files.FORMATS))
+def test_any_canonical_frame_round_trips_losslessly(snap: ChainSnapshot, fmt: str) -> None:
+    with tempfile.TemporaryDirectory() as root:
+        store = FilesSource(root)
+        path = store.write(snap, fmt=fmt)
+        assert_same(store.read(path), snap)
+        assert_same(store.snapshot(snap.underlying), snap)
+
+
+def test_latest_at_or_before(tmp_path: Path, spx: ChainSnapshot) -> None:
+    store = FilesSource(tmp_path)
+    stamps = [AS_OF + timedelta(minutes=m) for m in (0, 15, 30)]
+    for i, stamp in enumerate(stamps):
+        store.write(ChainSnapshot("SPX", stamp, 5000.0 + i, "demo", spx.frame.head(4)))
+    assert store.history("spx") == stamps
+    assert store.snapshot("SPX").spot == 5002.0
+    assert store.snapshot("SPX", stamps[1]).spot == 5001.0  # at
+    assert store.snapshot("SPX", stamps[1] + timedelta(minutes=5)).spot == 5001.0  # before
+    assert store.snapshot("SPX", stamps[2] + timedelta(days=3)).spot == 5002.0
+    with pytest.raises(SymbolNotFoundError, match="at or before"):
+        store.snapshot("SPX", stamps[0] - timedelta(microseconds=1))
+    with pytest.raises(DataSourceError, match="timezone-aware"):
+        store.snapshot("SPX", datetime(2024, 6, 12, 18))
+
+
+def test_parquet_wins_at_the_same_instant_and_microseconds_name_files(
+    tmp_path: Path, spx: ChainSnapshot
+) -> None:
+    store = FilesSource(tmp_path, fmt="csv")
+    small = spx.frame.head(2)
+    store.write(ChainSnapshot("SPX", AS_OF, 1.0, "csv", small))
+    store.write(ChainSnapshot("SPX", AS_OF, 2.0, "parquet", small), fmt="parquet")
+    assert store.snapshot("SPX").source == "parquet"
+    odd = AS_OF + timedelta(microseconds=250)
+    path = store.write(ChainSnapshot("SPX", odd, 3.0, "csv", small))
+    assert path.name == "2024-06-12T17-30-00.000250Z.csv"
+    assert store.snapshot("SPX").as_of == odd
+
+
+def test_a_failed_write_leaves_nothing_behind(
+    tmp_path: Path, spx: ChainSnapshot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FilesSource(tmp_path)
+    first = store.write(ChainSnapshot("SPX", AS_OF, 1.0, "demo", spx.frame.head(3)))
+    before = first.read_bytes()
+
+    def broken(*args: object) -> None:
+        raise OSError("disk full")
+
+    for target in ("replace", "fsync"):
+        with monkeypatch.context() as m:
+            m.setattr(os, target, broken)
+            with pytest.raises(DataSourceError, match="disk full"):
+                store.write(ChainSnapshot("SPX", AS_OF, 2.0, "demo", spx.frame.head(5)))
+            with pytest.raises(DataSourceError):
+                store.write(
+                    ChainSnapshot("SPX", AS_OF + timedelta(hours=1), 2.0, "demo", spx.frame)
+                )
+        assert sorted(p.name for p in (tmp_path / "SPX").iterdir()) == [first.name]
+        assert first.read_bytes() == before
+    assert store.snapshot("SPX").spot == 1.0
+
+
+def test_write_rejects_what_is_not_canonical(tmp_path: Path, spx: ChainSnapshot) -> None:
+    store = FilesSource(tmp_path)
+    with pytest.raises(SchemaError, match="missing"):
+        store.write(ChainSnapshot("SPX", AS_OF, 1.0, "x", spx.frame.drop("iv")))
+    with pytest.raises(SchemaError, match="dtype"):
+        store.write(
+            ChainSnapshot(
+                "SPX", AS_OF, 1.0, "x", spx.frame.with_columns(pl.col("strike").cast(pl.String))
+            )
+        )
+    with pytest.raises(DataSourceError, match="timezone-aware"):
+        store.write(ChainSnapshot("SPX", datetime(2024, 1, 1), 1.0, "x", spx.frame))
+    with pytest.raises(SourceConfigError):
+        store.write(spx, fmt="xlsx")
+    widened = spx.frame.head(3).with_columns(
+        pl.col("open_interest").cast(pl.Int32), pl.col("bid").cast(pl.Float32)
+    )
+    path = store.write(ChainSnapshot("SPX", AS_OF, 1.0, "x", widened))
+    assert store.read(path).frame.schema == pl.Schema(dict(SCHEMA))
+    assert not any(p.name.endswith(".tmp") for p in (tmp_path / "SPX").iterdir())
+
+
+def test_missing_and_corrupt(tmp_path: Path, spx: ChainSnapshot) -> None:
+    store = FilesSource(tmp_path)
+    with pytest.raises(SymbolNotFoundError):
+        store.snapshot("SPX")
+    folder = tmp_path / "SPX"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not a snapshot")
+    with pytest.raises(SymbolNotFoundError):
+        store.snapshot("SPX")
+    bad = [
+        ("2024-01-01T00-00-00Z.parquet", b"PAR1 garbage"),
+        ("2024-01-02T00-00-00Z.csv", b"contract,root\nx,y\n"),
+        ("2024-01-03T00-00-00Z.csv", b'#gex-snapshot {"version":1}\ncontract\nx\n'),
+        ("2024-01-04T00-00-00Z.csv", b"#gex-snapshot not json\n"),
+    ]
+    for name, payload in bad:
+        (folder / name).write_bytes(payload)
+        with pytest.raises(DataSourceError, match="corrupt") as info:
+            store.snapshot("SPX")
+        assert not isinstance(info.value, SymbolNotFoundError)
+    plain = folder / "2024-01-05T00-00-00Z.parquet"
+    spx.frame.head(2).write_parquet(plain)  # canonical columns but no header
+    with pytest.raises(DataSourceError, match=r"gex\.snapshot"):
+        store.snapshot("SPX")
+
+
+def test_symbols_and_directory_names(tmp_path: Path, spx: ChainSnapshot) -> None:
+    store = FilesSource(tmp_path)
+    assert store.symbols() == []
+    for symbol in ("ES=F", "BRK/B", "spy"):
+        store.write(ChainSnapshot(symbol, AS_OF, 1.0, "x", spx.frame.head(2)))
+    (tmp_path / "EMPTY").mkdir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["BRK%2FB", "EMPTY", "ES=F", "SPY"]
+    assert store.symbols() == ["BRK/B", "ES=F", "SPY"]
+    assert store.snapshot("brk/b").underlying == "BRK/B"
+    with pytest.raises(SymbolNotFoundError):
+        store.snapshot("..")
+
+
+def test_create_and_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_root() == tmp_path / "xdg" / "gex" / "snapshots"
+    assert create(Settings("files", environ={}, config={})).root == default_root()
+    env = Settings(
+        "files", environ={"GEX_FILES_ROOT": str(tmp_path), "GEX_FILES_FORMAT": "CSV"}, config={}
+    )
+    store = create(env)
+    assert (store.root, store.fmt, store.name) == (tmp_path, "csv", "files")
+    with pytest.raises(SourceConfigError):
+        create(Settings("files", overrides={"format": "json"}, environ={}, config={}))
