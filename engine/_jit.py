@@ -17,6 +17,12 @@ Options and why:
 - ``parallel=True`` for array kernels, with ``prange`` even on one thread: the parfor pass
   marks the arrays as non-aliasing, which is what lets LLVM vectorize the loop body.
 
+Threads: kernels run on Numba's OpenMP layer (safe for concurrent calls from several Python
+threads, which the server makes). GNU OpenMP's worker threads spin after each parallel
+region; polars' own pool spins too, and on a small machine the two starve each other (a
+0.2 ms kernel took 8 ms). ``OMP_WAIT_POLICY=PASSIVE`` is therefore set as the default
+before the first kernel launch (a value set by the user is kept).
+
 Twins: every kernel has a plain-Python twin (same algorithm, ``math`` functions, plain
 loops) used by tests and for debugging. Setting the environment variable
 ``GEX_ENGINE_PURE_PYTHON=1`` makes every public entry point run the twins instead of the
@@ -29,7 +35,9 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import numba
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numba  # after the OpenMP setting above
 
 __all__ = ["PURE_PYTHON_ENV", "kernel", "scalar", "set_threads", "use_twins"]
 

@@ -8,6 +8,7 @@
     │   ├── InvalidSpotError         the header's spot is missing, non-finite or <= 0
     │   ├── SchemaError              a column is missing or has the wrong dtype
     │   └── InvalidHeaderError       another header field is wrong (naive as_of, bad rate…)
+    ├── NoContractsError             the analysis filters (expiration, min_oi) leave no contract
     ├── CalendarError                a settlement instant cannot be determined
     └── ConfigurationError           an unknown option, preset or setting value
 
@@ -25,6 +26,7 @@ __all__ = [
     "GexError",
     "InvalidHeaderError",
     "InvalidSpotError",
+    "NoContractsError",
     "SchemaError",
     "SnapshotError",
 ]
@@ -52,6 +54,10 @@ class SchemaError(SnapshotError):
 
 class InvalidHeaderError(SnapshotError):
     """A header field other than spot is invalid (naive ``as_of``, non-finite rate…)."""
+
+
+class NoContractsError(GexError, LookupError):
+    """The analysis filters (an ``expiration``, ``min_oi``) leave no contract to analyse."""
 
 
 class CalendarError(GexError, ValueError):

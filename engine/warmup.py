@@ -14,8 +14,23 @@ __all__ = ["compile_all"]
 def compile_all() -> None:
     """Run every kernel once on a tiny input."""
     from engine.greeks import bsm, dealer_greeks
+    from engine.hedging import hedging_estimate
+    from engine.profile import gamma_profile
+    from engine.iv import black_price, implied_vol, implied_vol_from_quotes
+    from engine.iv_kernels import implied_vol_kernel
 
     one = np.ones(2)
     calls = np.array([True, False])
     bsm(one * 100.0, one * 100.0, one * 0.1, one * 0.05, one * 0.01, one * 0.2, calls)
     dealer_greeks(one * 100.0, one * 100.0, one * 0.1, one * 0.05, one * 0.04, one * 0.2, calls)
+    # Implied vols: the vectorized passes, their scalar fallback, and the pricing map.
+    contract = (one * 100.0, one * 100.0, one * 0.1, one * 0.05, one * 0.04)
+    price = black_price(*contract, one * 0.2, calls)
+    implied_vol(price, *contract, calls)
+    implied_vol_from_quotes(price * 0.99, price * 1.01, *contract, calls)
+    implied_vol_kernel(price, *contract, calls, np.empty(2), np.empty(2, dtype=np.int8))
+    # Gamma profile and hedging (one input signature each).
+    gamma_profile(one * 100.0, 100.0, one * 100.0, one * 100.0, one * 0.1, one * 0.2,
+                  one * 0.05, one * 0.04, one, one * 100.0)  # fmt: skip
+    hedging_estimate([0.01], 100.0, one * 100.0, one * 100.0, one * 0.1, one * 0.2,
+                     one * 0.05, one * 0.04, one, one * 100.0, calls)  # fmt: skip

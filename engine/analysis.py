@@ -1,0 +1,312 @@
+"""``engine.analyze``: everything a dealer-positioning user reads off one chain (DESIGN §5).
+
+``analyze(snapshot, preset="native", **overrides) -> Analysis`` runs the priced-chain
+pipeline (:mod:`engine.pricing`), restricts it to the requested expirations and strikes,
+and computes the per-strike tables, totals, the gamma profile with every crossing and the
+flip, the regime, the levels, max pain, the hedging estimates, the 0DTE block and the
+interpretation sentences. It reads no clock: ``as_of`` comes from the snapshot, and "today"
+is the New York date of ``as_of``.
+
+Options are documented in :mod:`engine.options`; anything else in ``overrides`` must be a
+knob of the preset, or :class:`~engine.errors.ConfigurationError` is raised.
+
+Conventions decided here:
+
+- ``regime`` is the sign of the profile of the whole analysed chain at spot (which equals
+  net GEX); the ``profile`` option only selects the contracts of the reported profile,
+  crossings and flip.
+- ``zero_dte`` uses the contracts expiring on the New York date of ``as_of``; its hedging
+  estimate reprices those contracts alone.
+- ``max_pain`` counts every usable contract of the chosen expiration date (all roots, IV or
+  not: the payout needs open interest only).
+- Preset ``perfiliev`` (:mod:`engine.perfiliev`) replaces GEX — per strike, totals, 0DTE
+  and the levels read off GEX — the profile, crossings, flip and regime (the sign of its
+  net GEX) by the script's numbers; DEX, VEX, CHEX and hedging stay native.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from types import MappingProxyType
+
+import numpy as np
+import polars as pl
+
+from engine.chain import ChainSnapshot, validate
+from engine.errors import NoContractsError
+from engine.exposures import Exposures
+from engine.flip import FlipResult, find_crossings, masked_crossings
+from engine.hedging import HedgeEstimate, estimates_from_terms, hedge_terms
+from engine.interpretation import interpretation, regime_of
+from engine.levels import StrikeLevels, max_pain, strike_levels
+from engine.options import AnalysisOptions, parse_options
+from engine.perfiliev import perfiliev_analysis
+from engine.presets import ResolvedPreset, apply_overrides, get_preset
+from engine.pricing import PricedChain, price_validated
+from engine.profile import evaluate_profile, profile_terms
+from engine.strikes import strike_table, totals
+from engine.zero_dte import ZeroDte, new_york_date, zero_dte
+
+__all__ = ["Analysis", "analyze"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Analysis:
+    """The result of :func:`analyze`. Money in USD; exposures in the units of
+    :mod:`engine.exposures`; levels in the underlying's price units."""
+
+    symbol: str
+    as_of: datetime
+    underlying_price: float
+    source: str
+    preset: str
+    options: AnalysisOptions
+    knobs: Mapping[str, object]
+    expirations: tuple[date, ...]
+    strikes: pl.DataFrame
+    exposures: Mapping[str, float]
+    profile_levels: np.ndarray
+    profile_values: np.ndarray
+    crossings: tuple[float, ...]
+    gamma_flip: float | None
+    gamma_flip_status: str
+    regime: str
+    levels: StrikeLevels
+    max_pain: float | None
+    max_pain_expiration: date | None
+    hedging: Mapping[float, HedgeEstimate]
+    zero_dte: ZeroDte
+    zero_dte_exposures: Mapping[str, float]
+    zero_dte_hedging: Mapping[float, HedgeEstimate]
+    interpretation: Mapping[str, str]
+    data_quality: Mapping[str, object]
+    priced: PricedChain = field(repr=False)
+
+    @property
+    def net_gex(self) -> float:
+        return self.exposures["net_gex"]
+
+
+def _restrict(frame: pl.DataFrame, options: AnalysisOptions) -> pl.DataFrame:
+    if options.expiration is not None:
+        frame = frame.filter(pl.col("expiration") == options.expiration)
+    if options.min_oi > 0 and frame.height:
+        oi = frame.group_by("strike").agg(pl.col("open_interest").sum().alias("_oi"))
+        keep = oi.filter(pl.col("_oi") >= options.min_oi)["strike"]
+        frame = frame.filter(pl.col("strike").is_in(keep.implode()))
+    return frame
+
+
+def _exposures(frame: pl.DataFrame) -> Exposures:
+    return Exposures(*(frame[c].to_numpy() for c in ("gex", "dex", "vex", "chex")))
+
+
+def _table(frame: pl.DataFrame) -> pl.DataFrame:
+    return strike_table(
+        frame["strike"].to_numpy(),
+        frame["is_call"].to_numpy(),
+        _exposures(frame),
+        frame["open_interest"].to_numpy(),
+        frame["volume"].to_numpy(),
+    )
+
+
+def _columns(frame: pl.DataFrame, spot: float, rate: float) -> dict[str, object]:
+    return {
+        "spot": spot,
+        "underlying_price": frame["underlying_price"].to_numpy(),
+        "strike": frame["strike"].to_numpy(),
+        "t": frame["t"].to_numpy(),
+        "rate": rate,
+        "carry": frame["carry"].to_numpy(),
+        "weight": frame["gex_weight"].to_numpy(),
+        "multiplier": frame["multiplier"].to_numpy(),
+    }
+
+
+def _flip(
+    frame: pl.DataFrame, spot: float, rate: float, options: AnalysisOptions, today: date
+) -> tuple[float, FlipResult]:
+    c = _columns(frame, spot, rate)
+    terms = profile_terms(
+        spot, c["underlying_price"], c["strike"], c["t"], frame["iv"].to_numpy(),
+        rate, c["carry"], c["weight"], c["multiplier"],
+    )  # fmt: skip
+    at_spot = float(evaluate_profile(terms, np.array([spot]))[0])
+    kw = {"widths": options.grid_widths, "points": options.grid_points}
+    expiration = frame["expiration"]
+    if options.profile == "ex_0dte":
+        keep = (expiration != today).to_numpy()
+    elif options.profile == "ex_next_expiry":
+        keep = (expiration != expiration.min()).to_numpy()
+    else:
+        return at_spot, find_crossings(terms, **kw)  # type: ignore[arg-type]
+    return at_spot, masked_crossings(terms, keep, **kw)  # type: ignore[arg-type]
+
+
+def _hedging(
+    frame: pl.DataFrame, spot: float, rate: float, moves: tuple[float, ...]
+) -> Mapping[float, HedgeEstimate]:
+    if frame.height == 0:
+        return MappingProxyType({})
+    c = _columns(frame, spot, rate)
+    terms = hedge_terms(
+        spot, c["underlying_price"], c["strike"], c["t"], frame["iv"].to_numpy(),
+        rate, c["carry"], c["weight"], c["multiplier"], frame["is_call"].to_numpy(),
+    )  # fmt: skip
+    return MappingProxyType(estimates_from_terms(terms, moves))
+
+
+def _max_pain(
+    used: pl.DataFrame, options: AnalysisOptions, expirations: tuple[date, ...]
+) -> tuple[float | None, date | None]:
+    chosen = options.max_pain_expiration or (expirations[0] if expirations else None)
+    if chosen is None:
+        return None, None
+    rows = used.filter(pl.col("expiration") == chosen)
+    if rows.height == 0:
+        raise NoContractsError(f"no contract expires on {chosen} (max_pain_expiration)")
+    value = max_pain(
+        rows["strike"].to_numpy(),
+        rows["is_call"].to_numpy(),
+        rows["open_interest"].to_numpy(),
+        rows["multiplier"].to_numpy(),
+    )
+    return value, chosen
+
+
+def analyze(snapshot: ChainSnapshot, preset: str = "native", **overrides: object) -> Analysis:
+    """Analyse one chain snapshot under a preset (see the module docstring)."""
+    chosen = get_preset(preset)
+    if "grid_points" not in overrides and chosen.grid.kind == "relative":
+        overrides["grid_points"] = chosen.grid.points
+    options, knob_values = parse_options(overrides)
+    resolved = apply_overrides(chosen, knob_values)  # type: ignore[arg-type]
+    validated = validate(snapshot)
+    priced = price_validated(validated, dealer_model=options.dealer_model, forward=options.forward)
+    head = validated.snapshot
+    spot, rate = head.spot, head.rate
+    contracts = _restrict(priced.contracts, options)
+    if contracts.height == 0:
+        what = f"expiration {options.expiration}" if options.expiration else "the filters"
+        raise NoContractsError(f"{head.underlying}: no contract for {what}")
+    today = new_york_date(head.as_of)
+    expirations = tuple(contracts["expiration"].unique().sort().to_list())
+    table = _table(contracts)
+    net = totals(_exposures(contracts))
+    at_spot, flip = _flip(contracts, spot, rate, options, today)
+    same_day = contracts.filter(pl.col("expiration") == today)
+    zero = zero_dte(today, contracts["expiration"], contracts["gex"].to_numpy())
+    zero_table = _table(same_day) if same_day.height else None
+    result = {
+        "strikes": table,
+        "exposures": net,
+        "profile_levels": flip.levels,
+        "profile_values": flip.values,
+        "crossings": tuple(float(x) for x in flip.crossings),
+        "gamma_flip": flip.gamma_flip,
+        "gamma_flip_status": flip.status,
+        "regime": regime_of(at_spot),
+        "levels": strike_levels(table, spot, zero_table),
+        "zero_dte": zero,
+        "zero_dte_exposures": totals(_exposures(same_day)),
+    }
+    if chosen.name == "perfiliev":
+        result.update(_perfiliev(_restrict(validated.used, options), head, resolved, today, result))
+    mp, mp_exp = _max_pain(_restrict(validated.used, options), options, expirations)
+    return Analysis(
+        symbol=head.underlying,
+        as_of=head.as_of,
+        underlying_price=spot,
+        source=head.source,
+        preset=chosen.name,
+        options=options,
+        knobs=resolved.values,
+        expirations=expirations,
+        max_pain=mp,
+        max_pain_expiration=mp_exp,
+        hedging=_hedging(contracts, spot, rate, options.hedge_moves),
+        zero_dte_hedging=_hedging(same_day, spot, rate, options.zero_dte_moves),
+        interpretation=MappingProxyType(
+            interpretation(
+                result["regime"],  # type: ignore[arg-type]
+                result["exposures"]["net_gex"],  # type: ignore[index]
+                net["net_vex"],
+                net["net_chex"],
+                spot,
+                result["gamma_flip"],  # type: ignore[arg-type]
+            )
+        ),
+        data_quality=MappingProxyType(priced.data_quality()),
+        priced=priced,
+        **result,  # type: ignore[arg-type]
+    )
+
+
+def _perfiliev(
+    used: pl.DataFrame,
+    head: ChainSnapshot,
+    resolved: ResolvedPreset,
+    today: date,
+    native: Mapping[str, object],
+) -> dict[str, object]:
+    """The script's GEX, profile and flip in place of the native ones (module docstring)."""
+    year_days = int(resolved["year_days"])  # type: ignore[call-overload]
+    floor = bool(resolved["zero_dte_floor"])
+    spot = head.spot
+    res = perfiliev_analysis(
+        spot,
+        today,
+        used["expiration"],
+        used["strike"].to_numpy(),
+        used["is_call"].to_numpy(),
+        used["open_interest"].to_numpy(),
+        used["vendor_gamma"].to_numpy(),
+        used["iv"].to_numpy(),
+        year_days=year_days,
+        zero_dte_floor=floor,
+    )
+    script = pl.DataFrame({"strike": res.strike, "call_gex": res.call_gex, "put_gex": res.put_gex})
+    native_table: pl.DataFrame = native["strikes"]  # type: ignore[assignment]
+    table = (
+        native_table.drop("call_gex", "put_gex", "net_gex")
+        .join(script, on="strike", how="full", coalesce=True)
+        .sort("strike")
+        .fill_null(0)
+        .with_columns((pl.col("call_gex") + pl.col("put_gex")).alias("net_gex"))
+        .select(native_table.columns)
+    )
+    sign = np.where(used["is_call"].to_numpy(), 1.0, -1.0)
+    per_contract = np.nan_to_num(
+        sign * used["vendor_gamma"].to_numpy() * used["open_interest"].to_numpy()
+        * 100.0 * spot * spot * 0.01
+    )  # fmt: skip
+    zero = zero_dte(today, used["expiration"], per_contract)
+    same_day = (used["expiration"] == today).to_numpy()
+    zero_table = None
+    if same_day.any():
+        zero_table = (
+            pl.DataFrame(
+                {"strike": used["strike"].to_numpy()[same_day], "net_gex": per_contract[same_day]}
+            )
+            .group_by("strike")
+            .agg(pl.col("net_gex").sum())
+            .sort("strike")
+        )
+    exposures = {**native["exposures"], "net_gex": float(res.net_gex)}  # type: ignore[dict-item]
+    zero_exposures = {**native["zero_dte_exposures"], "net_gex": zero.net_gex}  # type: ignore[dict-item]
+    return {
+        "strikes": table,
+        "exposures": exposures,
+        "profile_levels": res.levels,
+        "profile_values": res.profile,
+        "crossings": () if res.gamma_flip is None else (float(res.gamma_flip),),
+        "gamma_flip": res.gamma_flip,
+        "gamma_flip_status": res.status,
+        "regime": regime_of(res.net_gex),
+        "levels": strike_levels(table, spot, zero_table),
+        "zero_dte": zero,
+        "zero_dte_exposures": zero_exposures,
+    }
