@@ -15,9 +15,9 @@ def compile_all() -> None:
     """Run every kernel once on a tiny input."""
     from engine.greeks import bsm, dealer_greeks
     from engine.hedging import hedging_estimate
-    from engine.profile import gamma_profile
     from engine.iv import black_price, implied_vol, implied_vol_from_quotes
     from engine.iv_kernels import implied_vol_kernel
+    from engine.profile import gamma_profile
 
     one = np.ones(2)
     calls = np.array([True, False])
