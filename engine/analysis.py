@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -113,7 +114,7 @@ def _table(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _columns(frame: pl.DataFrame, spot: float, rate: float) -> dict[str, object]:
+def _columns(frame: pl.DataFrame, spot: float, rate: float) -> dict[str, Any]:
     return {
         "spot": spot,
         "underlying_price": frame["underlying_price"].to_numpy(),

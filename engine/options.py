@@ -85,7 +85,7 @@ def _int(name: str, raw: object, minimum: int) -> int:
 def _fractions(name: str, raw: object, upper: float) -> tuple[float, ...]:
     items = raw.split(",") if isinstance(raw, str) else raw
     try:
-        values = tuple(float(v) for v in items)  # type: ignore[union-attr]
+        values = tuple(float(v) for v in items)  # type: ignore[union-attr, attr-defined]
     except (TypeError, ValueError):
         raise ConfigurationError(f"{name} must be fractions like 0.01,0.02, got {raw!r}") from None
     if not values or not all(0.0 < v < upper for v in values):
