@@ -1,0 +1,360 @@
+"""The ``gex`` command: serve the HTTP API, or print analyses as tables or JSON.
+
+::
+
+    gex serve [--source NAME] [--host 127.0.0.1] [--port 8000]
+    gex summary|levels|narrative SYMBOL
+    gex strikes SYMBOL --greek gex|dex|vex|chex [--expiration D] [--min-oi N] [--limit N]
+    gex scan [SYMBOL ...]                 (none: every symbol of the source)
+    gex watch SYMBOL ... [--interval S] [--webhook URL] [--polls N]
+    gex bench [NAME ...] [--quick]
+
+Data commands share ``--source``, ``--file``, ``--source-opt KEY=VALUE``, ``--preset``,
+``--set KEY=VALUE`` (:mod:`api.cli_options`) and ``--json``. With ``--json`` the output is
+exactly the body of the matching endpoint (the same :mod:`api.views` functions, through the
+same :class:`~api.service.AnalysisService`; ``gex scan`` as :mod:`api.cli_scan` says).
+Without it, rich tables (:mod:`api.cli_render`).
+
+Errors are one line on stderr, ``error: <message>``: exit 1 for data, configuration and
+runtime errors, 2 for usage errors, 130 when interrupted; never a traceback (set
+``GEX_DEBUG=1`` to see one for an unexpected error).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console, RenderableType
+
+from api import cli_render as render
+from api.cli_errors import CommandError, GexGroup, UsageError, error_line
+from api.cli_options import (
+    AsJson,
+    File,
+    Invocation,
+    Preset,
+    Sets,
+    Source,
+    SourceOpts,
+    Symbol,
+    source_settings,
+)
+from api.cli_scan import run_scan
+from api.views import (
+    chex_view,
+    dex_view,
+    gex_view,
+    levels_view,
+    narrative_view,
+    summary_view,
+    vex_view,
+)
+from api.watch import Delivery, Observation, Watcher, WatchEvent, WebhookSender, redact_url
+from engine.errors import GexError
+from engine.presets import get_preset
+
+__all__ = ["app", "main"]
+
+
+app = typer.Typer(
+    cls=GexGroup,
+    name="gex",
+    help="Self-hosted gamma exposure: serve the HTTP API or print analyses.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Greek(StrEnum):
+    """The per-strike tables of ``gex strikes``."""
+
+    gex = "gex"
+    dex = "dex"
+    vex = "vex"
+    chex = "chex"
+
+
+_VIEWS: dict[Greek, Callable[..., dict[str, Any]]] = {
+    Greek.gex: gex_view,
+    Greek.dex: dex_view,
+    Greek.vex: vex_view,
+    Greek.chex: chex_view,
+}
+
+
+def _dumps(body: object) -> str:
+    return json.dumps(body, allow_nan=False, indent=2)
+
+
+def _emit(run: Invocation, body: object, table: Callable[[], RenderableType]) -> None:
+    if run.as_json:
+        typer.echo(_dumps(body))
+    else:
+        Console(highlight=False).print(table())
+
+
+def _invocation(**kwargs: Any) -> Invocation:
+    return Invocation.create(**kwargs)
+
+
+@app.command()
+def serve(
+    source: Source = "demo",
+    file: File = None,
+    source_opt: SourceOpts = None,
+    preset: Preset = "native",
+    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    ttl: Annotated[float, typer.Option(min=0.0, help="Seconds analyses are cached.")] = 15.0,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the HTTP API (FlashAlpha-compatible paths); with no options, the demo market.
+
+    Blocks until Ctrl-C (a normal stop: exit 0).
+    """
+    settings = source_settings(source, file, source_opt)
+    name = get_preset(preset or "native").name
+    try:
+        from api.server import serve as run_server
+    except ModuleNotFoundError as exc:
+        if exc.name != "api.server":
+            raise
+        raise CommandError("the HTTP server (api.server) is not installed") from None
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"gex: serving the {source} source; API docs at http://{shown}:{port}/docs")
+    try:
+        run_server(
+            source=source,
+            host=host,
+            port=port,
+            source_settings=settings or None,
+            preset=name,
+            ttl=ttl,
+            log_level=log_level,
+        )
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: a normal stop
+        typer.echo("gex: server stopped", err=True)
+
+
+@app.command()
+def summary(
+    symbol: Symbol,
+    source: Source = "demo",
+    file: File = None,
+    source_opt: SourceOpts = None,
+    preset: Preset = None,
+    sets: Sets = None,
+    as_json: AsJson = False,
+) -> None:
+    """Regime, gamma flip, net exposures, hedging estimate, 0DTE share, interpretation."""
+    run = _invocation(
+        source=source, file=file, source_opts=source_opt, preset=preset, sets=sets,
+        as_json=as_json,
+    )  # fmt: skip
+    body = summary_view(run.analysis(symbol))
+    _emit(run, body, lambda: render.summary_renderable(body, run.context))
+
+
+@app.command()
+def levels(
+    symbol: Symbol,
+    source: Source = "demo",
+    file: File = None,
+    source_opt: SourceOpts = None,
+    preset: Preset = None,
+    sets: Sets = None,
+    as_json: AsJson = False,
+) -> None:
+    """Gamma flip, walls, max gamma strikes, highest OI and the 0DTE magnet."""
+    run = _invocation(
+        source=source, file=file, source_opts=source_opt, preset=preset, sets=sets,
+        as_json=as_json,
+    )  # fmt: skip
+    body = levels_view(run.analysis(symbol))
+    _emit(run, body, lambda: render.levels_tables(body, run.context))
+
+
+@app.command()
+def narrative(
+    symbol: Symbol,
+    source: Source = "demo",
+    file: File = None,
+    source_opt: SourceOpts = None,
+    preset: Preset = None,
+    sets: Sets = None,
+    as_json: AsJson = False,
+) -> None:
+    """The positioning in sentences: regime, levels, vanna, charm, 0DTE, outlook."""
+    run = _invocation(
+        source=source, file=file, source_opts=source_opt, preset=preset, sets=sets,
+        as_json=as_json,
+    )  # fmt: skip
+    body = narrative_view(run.analysis(symbol))
+    _emit(run, body, lambda: render.narrative_renderable(body, run.context))
+
+
+@app.command()
+def strikes(
+    symbol: Symbol,
+    greek: Annotated[Greek, typer.Option("--greek", "-g", help="Which exposure.")] = Greek.gex,
+    expiration: Annotated[
+        str | None, typer.Option(help="Only this expiration (YYYY-MM-DD).")
+    ] = None,
+    min_oi: Annotated[
+        int | None, typer.Option(min=0, help="Drop strikes with call+put OI below this.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=0, help="Rows in the table (0: every strike).")] = 20,
+    source: Source = "demo",
+    file: File = None,
+    source_opt: SourceOpts = None,
+    preset: Preset = None,
+    sets: Sets = None,
+    as_json: AsJson = False,
+) -> None:
+    """Per-strike exposure: the table shows the largest |net| near spot."""
+    run = _invocation(
+        source=source, file=file, source_opts=source_opt, preset=preset, sets=sets,
+        as_json=as_json, expiration=expiration, min_oi=min_oi,
+    )  # fmt: skip
+    body = _VIEWS[greek](run.analysis(symbol))
+    _emit(run, body, lambda: render.strikes_table(body, greek.value, limit, run.context))
+
+
+@app.command()
+def scan(
+    symbols: Annotated[
+        list[str] | None, typer.Argument(help="Symbols (default: all of the source's).")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Parallel analyses.")] = 4,
+    source: Source = "demo",
+    file: File = None,
+    source_opt: SourceOpts = None,
+    preset: Preset = None,
+    sets: Sets = None,
+    as_json: AsJson = False,
+) -> None:
+    """Regime, flip distance and walls for many symbols, nearest flip first.
+
+    A symbol that fails is a warning on stderr (and under "errors" with --json); the scan
+    fails only when every symbol does.
+    """
+    run = _invocation(
+        source=source, file=file, source_opts=source_opt, preset=preset, sets=sets,
+        as_json=as_json,
+    )  # fmt: skip
+    if not symbols:
+        with run.busy(f"Listing the symbols of {source}…"):
+            symbols = run.service.symbols()
+    result = run_scan(run, symbols, workers)
+    for symbol, exc in result.failed:
+        error_line(f"{symbol}: {exc}", prefix="warning")
+    _emit(run, result.body, lambda: render.scan_table(result.body["rows"], run.context))
+
+
+@app.command()
+def watch(
+    symbols: Annotated[list[str], typer.Argument(help="Symbols to watch.")],
+    interval: Annotated[float, typer.Option(min=0.0, help="Seconds between polls.")] = 30.0,
+    webhook: Annotated[
+        str | None,
+        typer.Option(envvar="GEX_WATCH_WEBHOOK", help="POST each event as JSON to this URL."),
+    ] = None,
+    polls: Annotated[
+        int | None, typer.Option(min=1, help="Stop after this many polls (default: never).")
+    ] = None,
+    source: Source = "demo",
+    file: File = None,
+    source_opt: SourceOpts = None,
+    preset: Preset = None,
+    sets: Sets = None,
+    as_json: AsJson = False,
+) -> None:
+    """Poll and alert on regime changes and spot crossing the gamma flip; Ctrl-C stops.
+
+    With --json only the events are printed, one JSON object per line.
+    """
+    run = _invocation(
+        source=source, file=file, source_opts=source_opt, preset=preset, sets=sets,
+        as_json=as_json, ttl=0.0,
+    )  # fmt: skip
+    out = Console(highlight=False)
+
+    def on_poll(seen: Observation) -> None:
+        if not as_json:
+            flip = render.number(seen.gamma_flip)
+            out.print(
+                f"{seen.as_of} {seen.symbol} spot {render.number(seen.spot)} "
+                f"flip {flip} {seen.regime}",
+                style="dim",
+            )
+
+    def on_event(event: WatchEvent, delivery: Delivery | None) -> None:
+        if as_json:
+            typer.echo(json.dumps(event.to_json(), allow_nan=False))
+        else:
+            out.print(f"ALERT {event.describe()}", style="bold yellow")
+        if delivery is not None and not delivery.ok:
+            error_line(f"webhook {redact_url(webhook or '')} {delivery.describe()}", "warning")
+
+    def on_error(symbol: str, exc: GexError) -> None:
+        error_line(f"{symbol}: {exc}", "warning")
+
+    sender = None if webhook is None else WebhookSender(webhook)
+    try:
+        Watcher(
+            lambda symbol: run.service.analysis(symbol, run.preset, **run.options),
+            [s.strip().upper() for s in symbols],
+            interval=interval, sender=sender,
+            on_poll=on_poll, on_event=on_event, on_error=on_error,
+        ).run(polls)  # fmt: skip
+    except KeyboardInterrupt:
+        typer.echo("stopped watching", err=True)
+    finally:
+        if sender is not None:
+            sender.close()
+
+
+def _benchmarks_root() -> Path | None:
+    root = Path(__file__).resolve().parents[1]
+    return root if (root / "benchmarks" / "__main__.py").is_file() else None
+
+
+@app.command()
+def bench(
+    names: Annotated[list[str] | None, typer.Argument(help="Benchmarks (default: all).")] = None,
+    quick: Annotated[bool, typer.Option(help="Small inputs: a smoke run.")] = False,
+) -> None:
+    """Run the benchmarks (python -m benchmarks) and print their table."""
+    root = _benchmarks_root()
+    if root is None:
+        raise CommandError(
+            "the benchmarks package is not importable here: run gex bench from a clone of "
+            "the repository (python -m benchmarks)"
+        )
+    available = sorted(p.stem.removeprefix("bench_") for p in root.glob("benchmarks/bench_*.py"))
+    unknown = [n for n in names or () if n not in available]
+    if unknown:
+        raise UsageError(
+            f"unknown benchmark(s) {', '.join(unknown)}; available: {', '.join(available)}"
+        )
+    command = [sys.executable, "-m", "benchmarks", *(names or ()), *(["--quick"] if quick else [])]
+    sys.stdout.flush()
+    code = subprocess.run(command, cwd=root, check=False).returncode
+    if code != 0:
+        raise CommandError(f"the benchmarks exited with status {code}")
+
+
+def main() -> None:
+    """Console-script entry point (``gex``)."""
+    app(prog_name="gex")

@@ -1,0 +1,160 @@
+"""``/v1/exposure/*``: summary, gex, dex, vex, chex, levels, narrative, zero-dte, profile.
+
+Thin shells over :class:`api.service.AnalysisService` and :mod:`api.views`: each route
+authenticates, asks the service for the (cached, coalesced) analysis with the query's
+options, and answers the view's JSON. Errors are raised and mapped by
+:mod:`api.http_errors`. Units and conventions: see :mod:`api.views`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from api.deps import Authorized, Expiration, Expiry, MinOi, Service, StrikeRange, Symbol, parse_day
+from api.http_errors import DATA_RESPONSES
+from api.routes._respond import ViewCache
+from api.schemas.exposure import (
+    ChexResponse,
+    DexResponse,
+    GexResponse,
+    LevelsResponse,
+    NarrativeResponse,
+    ProfileResponse,
+    SummaryResponse,
+    VexResponse,
+)
+from api.schemas.zero_dte import NoZeroDteResponse, ZeroDteResponse
+from api.service import normalize_symbol
+from api.views import (
+    ZERO_DTE_MOVES,
+    chex_view,
+    dex_view,
+    gex_view,
+    levels_view,
+    narrative_view,
+    no_zero_dte_view,
+    profile_view,
+    summary_view,
+    vex_view,
+    zero_dte_view,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/exposure", tags=["exposure"], responses=DATA_RESPONSES)
+
+
+def _views(request: Request) -> ViewCache:
+    cache: ViewCache = request.app.state.views
+    return cache
+
+
+@router.get("/summary/{symbol}", operation_id="exposure_summary", response_model=SummaryResponse)
+async def summary(_: Authorized, request: Request, service: Service, symbol: Symbol) -> Response:
+    """Net GEX/DEX/VEX/CHEX, gamma flip, regime, hedging for ±1 %, and the 0DTE share."""
+    a = await service.analysis_async(symbol)
+    return _views(request).respond(("summary", a.symbol), (a,), lambda: summary_view(a))
+
+
+@router.get("/gex/{symbol}", operation_id="exposure_gex", response_model=GexResponse)
+async def gex(
+    _: Authorized,
+    request: Request,
+    service: Service,
+    symbol: Symbol,
+    expiration: Expiration = None,
+    min_oi: MinOi = None,
+) -> Response:
+    """Gamma exposure by strike (USD per 1 % move), ascending strikes."""
+    day = parse_day(expiration, "expiration")
+    a = await service.analysis_async(symbol, expiration=day, min_oi=min_oi)
+    key = ("gex", a.symbol, day, min_oi)
+    return _views(request).respond(key, (a,), lambda: gex_view(a))
+
+
+@router.get("/dex/{symbol}", operation_id="exposure_dex", response_model=DexResponse)
+async def dex(
+    _: Authorized, request: Request, service: Service, symbol: Symbol, expiration: Expiration = None
+) -> Response:
+    """Delta exposure by strike (USD)."""
+    day = parse_day(expiration, "expiration")
+    a = await service.analysis_async(symbol, expiration=day)
+    return _views(request).respond(("dex", a.symbol, day), (a,), lambda: dex_view(a))
+
+
+@router.get("/vex/{symbol}", operation_id="exposure_vex", response_model=VexResponse)
+async def vex(
+    _: Authorized, request: Request, service: Service, symbol: Symbol, expiration: Expiration = None
+) -> Response:
+    """Vanna exposure by strike (USD per vol point) and its interpretation."""
+    day = parse_day(expiration, "expiration")
+    a = await service.analysis_async(symbol, expiration=day)
+    return _views(request).respond(("vex", a.symbol, day), (a,), lambda: vex_view(a))
+
+
+@router.get("/chex/{symbol}", operation_id="exposure_chex", response_model=ChexResponse)
+async def chex(
+    _: Authorized, request: Request, service: Service, symbol: Symbol, expiration: Expiration = None
+) -> Response:
+    """Charm exposure by strike (USD per day) and its interpretation."""
+    day = parse_day(expiration, "expiration")
+    a = await service.analysis_async(symbol, expiration=day)
+    return _views(request).respond(("chex", a.symbol, day), (a,), lambda: chex_view(a))
+
+
+@router.get("/levels/{symbol}", operation_id="exposure_levels", response_model=LevelsResponse)
+async def levels(
+    _: Authorized, request: Request, service: Service, symbol: Symbol, expiration: Expiration = None
+) -> Response:
+    """Gamma flip, max ± gamma, call and put walls, highest-OI strike, 0DTE magnet."""
+    day = parse_day(expiration, "expiration")
+    a = await service.analysis_async(symbol, expiration=day)
+    return _views(request).respond(("levels", a.symbol, day), (a,), lambda: levels_view(a))
+
+
+@router.get(
+    "/narrative/{symbol}", operation_id="exposure_narrative", response_model=NarrativeResponse
+)
+async def narrative(_: Authorized, request: Request, service: Service, symbol: Symbol) -> Response:
+    """One or two sentences per topic, with the numbers behind them. No snapshot history is
+    stored yet: ``net_gex_prior`` and the change are null, ``top_oi_changes`` is empty."""
+    a = await service.analysis_async(symbol)
+    return _views(request).respond(("narrative", a.symbol), (a,), lambda: narrative_view(a))
+
+
+@router.get(
+    "/zero-dte/{symbol}",
+    operation_id="exposure_zero_dte",
+    response_model=ZeroDteResponse | NoZeroDteResponse,
+)
+async def zero_dte(
+    _: Authorized,
+    request: Request,
+    service: Service,
+    symbol: Symbol,
+    strike_range: StrikeRange = 0.03,
+    expiry: Expiry = None,
+) -> Response:
+    """Same-day analysis of one expiry (today's by default): regime, exposures and their
+    share of the chain, pin risk, hedging for ±0.1/0.25/0.5/1 %, levels, flow, strikes.
+    Without a same-day expiry: ``{"expiration": null, "no_zero_dte": true, ...}``."""
+    chosen = parse_day(expiry, "expiry")
+    full = await service.analysis_async(symbol)
+    target = chosen or full.zero_dte.expiration
+    memo = _views(request)
+    if target is None:
+        return memo.respond(("no_zero_dte", full.symbol), (full,), lambda: no_zero_dte_view(full))
+    day = await service.analysis_async(symbol, expiration=target, hedge_moves=ZERO_DTE_MOVES)
+    key = ("zero_dte", normalize_symbol(symbol), target, strike_range)
+    return memo.respond(key, (full, day), lambda: zero_dte_view(full, day, strike_range))
+
+
+@router.get("/profile/{symbol}", operation_id="exposure_profile", response_model=ProfileResponse)
+async def profile(
+    _: Authorized, request: Request, service: Service, symbol: Symbol, expiration: Expiration = None
+) -> Response:
+    """**extra**: the gamma profile (net GEX against hypothetical spot) for charts."""
+    day = parse_day(expiration, "expiration")
+    a = await service.analysis_async(symbol, expiration=day)
+    return _views(request).respond(("profile", a.symbol, day), (a,), lambda: profile_view(a))

@@ -1,0 +1,81 @@
+"""Response models of the reference endpoints, ``/health`` and the **extra** ``/v1/scan``.
+
+Prices in the underlying's units; timestamps UTC ISO-8601 with ``Z``; dates ``YYYY-MM-DD``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import DataQuality, Quality
+
+__all__ = [
+    "HealthResponse",
+    "OptionsResponse",
+    "ScanResponse",
+    "StockQuoteResponse",
+    "SymbolsResponse",
+]
+
+
+class SymbolsResponse(Quality):
+    symbols: list[str]
+    count: int
+    last_updated: str = Field(description="When the list was fetched from the source.")
+
+
+class OptionsExpiration(BaseModel):
+    expiration: str
+    strikes: list[float] = Field(description="Ascending strikes of the usable contracts.")
+
+
+class OptionsResponse(Quality):
+    symbol: str
+    expirations: list[OptionsExpiration]
+    expiration_count: int
+    total_contracts: int = Field(description="Usable contracts, calls and puts.")
+
+
+class StockQuoteResponse(Quality):
+    """A chain snapshot carries the spot only: bid = ask = mid = lastPrice = spot."""
+
+    ticker: str
+    bid: float | None
+    ask: float | None
+    mid: float | None
+    lastPrice: float | None  # noqa: N815 (the vendor's wire name)
+    lastUpdate: str  # noqa: N815
+
+
+class HealthResponse(BaseModel):
+    status: Literal["Healthy"]
+
+
+class ScanRow(BaseModel):
+    symbol: str
+    underlying_price: float | None
+    as_of: str
+    regime: Literal["positive_gamma", "negative_gamma", "unknown"]
+    net_gex: float | None
+    gamma_flip: float | None
+    distance_to_flip_pct: float | None = Field(description="(flip / spot − 1) · 100.")
+    call_wall: float | None
+    put_wall: float | None
+    zero_dte_pct: float | None
+    data_quality: DataQuality
+
+
+class ScanError(BaseModel):
+    symbol: str
+    error: str
+    message: str
+
+
+class ScanResponse(BaseModel):
+    as_of: str | None = Field(description="The latest as_of of the rows.")
+    count: int
+    rows: list[ScanRow] = Field(description="Sorted by |distance_to_flip_pct|, nulls last.")
+    errors: list[ScanError] = Field(description="Symbols that could not be analysed.")
+    data_quality: DataQuality

@@ -1,0 +1,55 @@
+"""Analysis -> the exact JSON objects of API.md, shared by the HTTP routes and the CLI.
+
+Every view takes an :class:`engine.analysis.Analysis` (or what the endpoint needs) and
+returns a plain ``dict`` that ``json.dumps`` can write: timestamps UTC ISO-8601 with ``Z``,
+dates ``YYYY-MM-DD``, money in USD, and ``None`` (JSON null) wherever a number cannot be
+computed — never NaN or Infinity. ``gex --json`` on the command line prints exactly what
+the HTTP endpoint answers, because both call these functions.
+
+=======================  ===========================================================
+module                   views
+=======================  ===========================================================
+``api.views.exposure``   summary, gex, dex, vex, chex, levels, profile, narrative
+``api.views.zero_dte``   zero-dte (and the shape for days without a same-day expiry)
+``api.views.reference``  symbols, options, stock quote, scan rows and the scan
+=======================  ===========================================================
+"""
+
+from __future__ import annotations
+
+from api.views._common import finite, hedge_view, iso_date, iso_utc
+from api.views.exposure import (
+    chex_view,
+    dex_view,
+    gex_view,
+    levels_view,
+    narrative_view,
+    profile_view,
+    summary_view,
+    vex_view,
+)
+from api.views.reference import options_view, quote_view, scan_row, scan_view, symbols_view
+from api.views.zero_dte import ZERO_DTE_MOVES, no_zero_dte_view, zero_dte_view
+
+__all__ = [
+    "ZERO_DTE_MOVES",
+    "chex_view",
+    "dex_view",
+    "finite",
+    "gex_view",
+    "hedge_view",
+    "iso_date",
+    "iso_utc",
+    "levels_view",
+    "narrative_view",
+    "no_zero_dte_view",
+    "options_view",
+    "profile_view",
+    "quote_view",
+    "scan_row",
+    "scan_view",
+    "summary_view",
+    "symbols_view",
+    "vex_view",
+    "zero_dte_view",
+]

@@ -1,0 +1,208 @@
+"""Exposure views: Analysis -> the exact JSON objects of ``/v1/exposure/*`` (API.md).
+
+Units: GEX in USD of dealer delta change per 1 % move, DEX in USD, VEX in USD per vol point,
+CHEX in USD per day (:mod:`engine.exposures`); strikes and levels in the underlying's price
+units; hedging shares signed (+ = dealers buy), ``notional_usd = |shares| · spot``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from api.views._common import finite, head, hedging, iso_date, rows, tail
+from engine.analysis import Analysis
+from engine.interpretation import charm_sentence, gex_change_sentence, vanna_sentence
+
+__all__ = [
+    "chex_view",
+    "dex_view",
+    "gex_view",
+    "levels_view",
+    "narrative_view",
+    "profile_view",
+    "summary_view",
+    "vex_view",
+]
+
+
+def summary_view(a: Analysis) -> dict[str, Any]:
+    """``GET /v1/exposure/summary/{symbol}``."""
+    net = a.exposures
+    return {
+        **head(a),
+        "gamma_flip": finite(a.gamma_flip),
+        "gamma_flip_status": a.gamma_flip_status,
+        "regime": a.regime,
+        "exposures": {k: finite(net[k]) for k in ("net_gex", "net_dex", "net_vex", "net_chex")},
+        "interpretation": dict(a.interpretation),
+        "hedging_estimate": hedging(a.hedging),
+        "zero_dte": {
+            "net_gex": finite(a.zero_dte.net_gex),
+            "pct_of_total_gex": finite(a.zero_dte.pct_of_total_gex),
+            "expiration": iso_date(a.zero_dte.expiration),
+        },
+        **tail(a),
+    }
+
+
+def gex_view(
+    a: Analysis, oi_change: Mapping[tuple[float, bool], int] | None = None
+) -> dict[str, Any]:
+    """``GET /v1/exposure/gex/{symbol}``. ``oi_change`` maps (strike, is_call) to the change
+    against the previous session's snapshot; without one the ``*_oi_change`` fields are null."""
+    table = rows(
+        a.strikes,
+        [
+            "strike",
+            "call_gex",
+            "put_gex",
+            "net_gex",
+            "call_oi",
+            "put_oi",
+            "call_volume",
+            "put_volume",
+        ],
+    )
+    for row in table:
+        key = float(row["strike"])
+        row["call_oi_change"] = None if oi_change is None else oi_change.get((key, True), 0)
+        row["put_oi_change"] = None if oi_change is None else oi_change.get((key, False), 0)
+    net = finite(a.exposures["net_gex"])
+    return {
+        **head(a),
+        "gamma_flip": finite(a.gamma_flip),
+        "gamma_flip_status": a.gamma_flip_status,
+        "net_gex": net,
+        "net_gex_label": "positive" if (net or 0.0) >= 0 else "negative",
+        "strikes": table,
+        **tail(a),
+    }
+
+
+def _greek_view(a: Analysis, name: str) -> dict[str, Any]:
+    cols = ["strike", f"call_{name}", f"put_{name}", f"net_{name}"]
+    return {
+        **head(a),
+        f"net_{name}": finite(a.exposures[f"net_{name}"]),
+        "strikes": rows(a.strikes, cols),
+    }
+
+
+def dex_view(a: Analysis) -> dict[str, Any]:
+    """``GET /v1/exposure/dex/{symbol}``."""
+    return {**_greek_view(a, "dex"), **tail(a)}
+
+
+def vex_view(a: Analysis) -> dict[str, Any]:
+    """``GET /v1/exposure/vex/{symbol}``."""
+    view = _greek_view(a, "vex")
+    view["vex_interpretation"] = vanna_sentence(a.exposures["net_vex"])
+    return {**view, **tail(a)}
+
+
+def chex_view(a: Analysis) -> dict[str, Any]:
+    """``GET /v1/exposure/chex/{symbol}``."""
+    view = _greek_view(a, "chex")
+    view["chex_interpretation"] = charm_sentence(a.exposures["net_chex"])
+    return {**view, **tail(a)}
+
+
+def levels_view(a: Analysis) -> dict[str, Any]:
+    """``GET /v1/exposure/levels/{symbol}``."""
+    lv = a.levels
+    return {
+        **head(a),
+        "levels": {
+            "gamma_flip": finite(a.gamma_flip),
+            "gamma_flip_status": a.gamma_flip_status,
+            "max_positive_gamma": finite(lv.max_positive_gamma),
+            "max_negative_gamma": finite(lv.max_negative_gamma),
+            "call_wall": finite(lv.call_wall),
+            "put_wall": finite(lv.put_wall),
+            "highest_oi_strike": finite(lv.highest_oi_strike),
+            "zero_dte_magnet": finite(lv.zero_dte_magnet),
+        },
+        **tail(a),
+    }
+
+
+def profile_view(a: Analysis) -> dict[str, Any]:
+    """**extra** ``GET /v1/exposure/profile/{symbol}``: the gamma profile for charts."""
+    return {
+        **head(a),
+        "levels": [finite(x) for x in a.profile_levels.tolist()],
+        "net_gex": [finite(x) for x in a.profile_values.tolist()],
+        "crossings": [finite(x) for x in a.crossings],
+        "gamma_flip": finite(a.gamma_flip),
+        "gamma_flip_status": a.gamma_flip_status,
+        **tail(a),
+    }
+
+
+def _sentence_levels(a: Analysis) -> str:
+    lv = a.levels
+    parts = []
+    if lv.call_wall is not None:
+        parts.append(f"call wall {lv.call_wall:,.2f}")
+    if lv.put_wall is not None:
+        parts.append(f"put wall {lv.put_wall:,.2f}")
+    if a.gamma_flip is not None:
+        parts.append(f"gamma flip {a.gamma_flip:,.2f}")
+    if not parts:
+        return "No key level stands out in this chain."
+    return "Key levels: " + ", ".join(parts) + f"; spot {a.underlying_price:,.2f}."
+
+
+def _zero_dte_sentence(a: Analysis) -> str:
+    z = a.zero_dte
+    if z.expiration is None:
+        return "Nothing expires today."
+    pct = z.pct_of_total_gex
+    share = "" if pct is None else f", {pct:.1f}% of total net GEX"
+    side = "long" if z.net_gex >= 0 else "short"
+    return f"Same-day options leave dealers {side} ${abs(z.net_gex) / 1e6:,.1f}M of gamma per 1% move{share}."
+
+
+def narrative_view(a: Analysis, prior_net_gex: float | None = None) -> dict[str, Any]:
+    """``GET /v1/exposure/narrative/{symbol}``; ``prior_net_gex`` is the previous session's
+    net GEX when a snapshot history is stored (None: the change fields are null)."""
+    net = a.exposures["net_gex"]
+    change_pct = None
+    if prior_net_gex is not None and prior_net_gex != 0:
+        change_pct = (net - prior_net_gex) / abs(prior_net_gex) * 100.0
+    regime_text = a.interpretation["gamma"]
+    outlook = (
+        "Expect dampened, mean-reverting moves while dealers stay long gamma."
+        if a.regime == "positive_gamma"
+        else "Expect amplified, trending moves while dealers stay short gamma."
+        if a.regime == "negative_gamma"
+        else "Dealer gamma is balanced; no hedging bias either way."
+    )
+    return {
+        **head(a),
+        "narrative": {
+            "regime": regime_text,
+            "gex_change": gex_change_sentence(net, prior_net_gex),
+            "key_levels": _sentence_levels(a),
+            "flow": "No intraday flow is stored for this session; open interest is the morning's settled figure.",
+            "vanna": a.interpretation["vanna"],
+            "charm": a.interpretation["charm"],
+            "zero_dte": _zero_dte_sentence(a),
+            "outlook": outlook,
+            "data": {
+                "net_gex": finite(net),
+                "net_gex_prior": finite(prior_net_gex),
+                "net_gex_change_pct": finite(change_pct),
+                "vix": None,
+                "gamma_flip": finite(a.gamma_flip),
+                "gamma_flip_status": a.gamma_flip_status,
+                "call_wall": finite(a.levels.call_wall),
+                "put_wall": finite(a.levels.put_wall),
+                "regime": a.regime,
+                "zero_dte_pct": finite(a.zero_dte.pct_of_total_gex),
+                "top_oi_changes": [],
+            },
+        },
+        **tail(a),
+    }

@@ -1,0 +1,115 @@
+"""Reference and scan views: ``/v1/symbols``, ``/v1/options``, ``/stockquote``, ``/v1/scan``.
+
+Timestamps UTC ISO-8601 with ``Z``; prices in the underlying's units; ``null`` for what
+cannot be computed. Every object carries ``as_of`` and **extra** ``data_quality``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from api.views._common import finite, iso_date, iso_utc, tail
+from engine.analysis import Analysis
+
+__all__ = ["options_view", "quote_view", "scan_row", "scan_view", "symbols_view"]
+
+
+def scan_row(a: Analysis) -> dict[str, Any]:
+    """One row of the **extra** ``GET /v1/scan``: regime, net GEX, flip and its distance."""
+    flip = finite(a.gamma_flip)
+    distance = None if flip is None else (flip / a.underlying_price - 1.0) * 100.0
+    return {
+        "symbol": a.symbol,
+        "underlying_price": finite(a.underlying_price),
+        "as_of": iso_utc(a.as_of),
+        "regime": a.regime,
+        "net_gex": finite(a.exposures["net_gex"]),
+        "gamma_flip": flip,
+        "distance_to_flip_pct": finite(distance),
+        "call_wall": finite(a.levels.call_wall),
+        "put_wall": finite(a.levels.put_wall),
+        "zero_dte_pct": finite(a.zero_dte.pct_of_total_gex),
+        **tail(a),
+    }
+
+
+def _scan_key(row: Mapping[str, Any]) -> tuple[bool, float, str]:
+    distance = row.get("distance_to_flip_pct")
+    return (distance is None, abs(distance) if distance is not None else 0.0, row["symbol"])
+
+
+def scan_view(rows: list[dict[str, Any]], errors: list[dict[str, str]]) -> dict[str, Any]:
+    """**extra** ``GET /v1/scan``: ``rows`` (from :func:`scan_row`) sorted by
+    |``distance_to_flip_pct``| (nulls last, then by symbol), the symbols that failed with their
+    error code, the latest ``as_of`` and the summed ``data_quality``."""
+    ordered = sorted(rows, key=_scan_key)
+    excluded: dict[str, int] = {}
+    for row in ordered:
+        for reason, count in row["data_quality"]["excluded"].items():
+            excluded[reason] = excluded.get(reason, 0) + count
+    return {
+        "as_of": max((row["as_of"] for row in ordered), default=None),
+        "count": len(ordered),
+        "rows": ordered,
+        "errors": errors,
+        "data_quality": {
+            "contracts_used": sum(row["data_quality"]["contracts_used"] for row in ordered),
+            "excluded": excluded,
+        },
+    }
+
+
+def symbols_view(symbols: list[str], fetched_at: datetime) -> dict[str, Any]:
+    """``GET /v1/symbols``: the source's symbols; ``last_updated`` (= ``as_of``) is when the
+    list was fetched. No chain is involved, so ``data_quality`` counts nothing."""
+    stamp = iso_utc(fetched_at)
+    return {
+        "symbols": list(symbols),
+        "count": len(symbols),
+        "last_updated": stamp,
+        "as_of": stamp,
+        "data_quality": {"contracts_used": 0, "excluded": {}},
+    }
+
+
+def options_view(a: Analysis) -> dict[str, Any]:
+    """``GET /v1/options/{ticker}``: the usable contracts' expirations, each with its
+    ascending strikes; ``total_contracts`` counts those contracts (calls and puts)."""
+    contracts = a.priced.contracts
+    grouped = (
+        contracts.group_by("expiration").agg(pl.col("strike").unique().sort()).sort("expiration")
+    )
+    expirations = [
+        {"expiration": iso_date(day), "strikes": [float(k) for k in strikes]}
+        for day, strikes in grouped.iter_rows()
+    ]
+    return {
+        "symbol": a.symbol,
+        "expirations": expirations,
+        "expiration_count": len(expirations),
+        "total_contracts": contracts.height,
+        "as_of": iso_utc(a.as_of),
+        **tail(a),
+    }
+
+
+def quote_view(a: Analysis) -> dict[str, Any]:
+    """``GET /stockquote/{ticker}``. A snapshot carries the underlying's spot only, so
+    ``bid``, ``ask``, ``mid`` and ``lastPrice`` are all that spot; ``lastUpdate`` is the
+    snapshot's ``as_of``."""
+    spot = finite(a.underlying_price)
+    stamp = iso_utc(a.as_of)
+    return {
+        "ticker": a.symbol,
+        "bid": spot,
+        "ask": spot,
+        "mid": spot,
+        "lastPrice": spot,
+        "lastUpdate": stamp,
+        "as_of": stamp,
+        **tail(a),
+    }

@@ -1,0 +1,50 @@
+"""Fixtures of the API tests: real servers (a subprocess, or threads with injected sources).
+
+``live_server``: ``api.server.serve`` in a child process over the demo source (cache TTL
+one hour, so consecutive calls see one snapshot), with two API
+keys configured (``KEY``, ``OTHER_KEY``) and a rate limit high enough for every test.
+``pinned_server``: the app over the demo market frozen on a Friday morning, in a thread,
+with ``KEY``; ``client`` is an httpx client on it that sends ``KEY``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.config import ServerSettings
+from api.service import AnalysisService
+from tests.api.live import PinnedSource, ServerProcess, ThreadServer
+
+KEY = "test-key-0123456789abcdef"
+OTHER_KEY = "other-key-fedcba9876543210"
+KEYS_ENV = {"GEX_API_KEYS": f"{KEY},{OTHER_KEY}", "GEX_RATE_LIMIT": "1000000"}
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[ServerProcess]:
+    with ServerProcess(env=KEYS_ENV, source="demo", ttl=3600.0) as server:
+        yield server
+
+
+def pinned_app(**settings: object) -> object:
+    service = AnalysisService(PinnedSource(), source_name="demo", ttl=3600.0)
+    server_settings = ServerSettings(**{"api_keys": (KEY,), "rate_limit": 1000000, **settings})  # type: ignore[arg-type]
+    return create_app(settings=server_settings, service=service)
+
+
+@pytest.fixture(scope="session")
+def pinned_server() -> Iterator[ThreadServer]:
+    with ThreadServer(pinned_app()) as server:
+        yield server
+
+
+@pytest.fixture
+def client(pinned_server: ThreadServer) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=pinned_server.base_url, headers={"X-Api-Key": KEY}, timeout=60.0
+    ) as http:
+        yield http

@@ -1,0 +1,95 @@
+"""Server settings: precedence, parsing, secrecy, and the loopback rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from api.config import (
+    DEFAULT_RATE_LIMIT,
+    InsecureBindError,
+    ServerConfigError,
+    ServerSettings,
+    check_bind,
+    is_loopback,
+)
+from data_adapters import SourceConfigError
+
+
+def test_defaults_without_environment_or_file() -> None:
+    settings = ServerSettings.load(environ={}, config={})
+    assert settings.api_keys == ()
+    assert settings.rate_limit == DEFAULT_RATE_LIMIT and settings.rate_window == 60.0
+    assert (settings.source, settings.preset, settings.cache_ttl) == ("demo", "native", 15.0)
+
+
+def test_environment_over_file_and_arguments_over_both() -> None:
+    config = {"server": {"api_keys": ["file-key"], "rate_limit": 5, "source": "files"}}
+    env = {
+        "GEX_API_KEYS": " env-a , env-b,,env-a ",
+        "GEX_RATE_WINDOW": "30",
+        "GEX_CACHE_TTL": "2.5",
+    }
+    settings = ServerSettings.load(environ=env, config=config, source="demo", cache_ttl=None)
+    assert settings.api_keys == ("env-a", "env-b")
+    assert settings.rate_limit == 5 and settings.rate_window == 30.0
+    assert settings.source == "demo" and settings.cache_ttl == 2.5
+    from_file = ServerSettings.load(environ={}, config=config)
+    assert from_file.api_keys == ("file-key",) and from_file.source == "files"
+    listed = ServerSettings.load(environ={}, config={"server": {"api_keys": "x,y"}})
+    assert listed.api_keys == ("x", "y")
+
+
+def test_keys_from_the_config_file_named_by_gex_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[server]\napi_keys = ["from-file"]\nrate_limit = 7\n')
+    monkeypatch.setenv("GEX_CONFIG", str(path))
+    monkeypatch.delenv("GEX_API_KEYS", raising=False)
+    monkeypatch.delenv("GEX_RATE_LIMIT", raising=False)
+    settings = ServerSettings.load()
+    assert settings.api_keys == ("from-file",) and settings.rate_limit == 7
+    path.write_text("[server\n")
+    with pytest.raises(SourceConfigError):
+        ServerSettings.load()
+
+
+def test_keys_never_show_in_the_repr() -> None:
+    settings = ServerSettings(api_keys=("s3cr3t-value",))
+    assert "s3cr3t" not in repr(settings) and "1 configured" in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        {"rate_limit": "many"},
+        {"rate_limit": -1},
+        {"rate_limit": True},
+        {"rate_window": 0},
+        {"cache_ttl": -1},
+        {"api_keys": 5},
+        {"api_keys": ["ok", 3]},
+    ],
+)
+def test_bad_values_are_typed_errors_naming_the_setting(table: dict) -> None:
+    with pytest.raises(ServerConfigError) as caught:
+        ServerSettings.load(environ={}, config={"server": table})
+    assert next(iter(table)) in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "LOCALHOST"]
+)
+def test_loopback_hosts(host: str) -> None:
+    assert is_loopback(host)
+    check_bind(host, ServerSettings())
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.2", "example.com", ""])
+def test_other_hosts_need_a_key(host: str) -> None:
+    assert not is_loopback(host)
+    with pytest.raises(InsecureBindError, match="no API key is configured"):
+        check_bind(host, ServerSettings())
+    check_bind(host, ServerSettings(api_keys=("k",)))
