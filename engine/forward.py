@@ -85,6 +85,23 @@ def _best_quotes(
     return order[first]
 
 
+def _group_median(
+    values: FloatArray, groups: IntArray, n_groups: int
+) -> tuple[FloatArray, IntArray]:
+    """Median of ``values`` per group id in ``[0, n_groups)`` (NaN where a group is empty)
+    and the count per group; the same numbers as ``np.median`` group by group."""
+    order = np.lexsort((values, groups))
+    v, g = values[order], groups[order]
+    count = np.bincount(g, minlength=n_groups).astype(np.int64)
+    start = np.concatenate(([0], np.cumsum(count)[:-1]))
+    median = np.full(n_groups, np.nan)
+    has = count > 0
+    lo = v[(start + (count - 1) // 2)[has]]
+    hi = v[(start + count // 2)[has]]
+    median[has] = np.where(lo == hi, lo, (lo + hi) / 2.0)
+    return median, count
+
+
 def implied_forwards(
     key: npt.ArrayLike,
     strike: npt.ArrayLike,
@@ -131,32 +148,27 @@ def implied_forwards(
     g_pair = gid[pair_call]
     order = np.lexsort((np.abs(c_mid - p_mid), g_pair))
 
-    t_key = np.full(n_keys, np.nan)
     valid_t = np.isfinite(T) & (T > 0.0)
-    for g in np.unique(gid[valid_t]):
-        t_key[g] = float(np.median(T[valid_t & (gid == g)]))
+    t_key, _ = _group_median(T[valid_t], gid[valid_t], n_keys)
     carry = spot * np.exp((rate - div_yield) * t_key)
     forward = carry.copy()
     method = np.where(np.isfinite(t_key), ForwardMethod.CARRY_FEW_QUOTES, ForwardMethod.UNAVAILABLE)
     method = method.astype(np.int8)
     used = np.zeros(n_keys, dtype=np.int64)
 
+    # The n_strikes pairs of each key with the smallest |C - P| (`order` sorts them so).
     g_sorted = g_pair[order]
-    first = np.ones(g_sorted.shape[0], dtype=np.bool_)
-    first[1:] = g_sorted[1:] != g_sorted[:-1]
-    for s in np.flatnonzero(first):
-        g = int(g_sorted[s])
-        sel = order[s : s + n_strikes]
-        sel = sel[g_pair[sel] == g]
-        if sel.shape[0] < min_pairs or not np.isfinite(carry[g]):
-            continue
-        f = float(np.median(f_pair[sel]))
-        if not (f > 0.0 and abs(np.log(f / carry[g])) <= max_log_deviation):
-            method[g] = ForwardMethod.CARRY_IMPLAUSIBLE
-            continue
-        forward[g] = f
-        method[g] = ForwardMethod.PARITY
-        used[g] = sel.shape[0]
+    starts = np.searchsorted(g_sorted, g_sorted, side="left")
+    nearest = order[np.arange(order.shape[0]) - starts < n_strikes]
+    f_med, n_used = _group_median(f_pair[nearest], g_pair[nearest], n_keys)
+    enough = (n_used >= min_pairs) & np.isfinite(carry)
+    with np.errstate(all="ignore"):
+        plausible = (f_med > 0.0) & (np.abs(np.log(f_med / carry)) <= max_log_deviation)
+    method[enough & ~plausible] = ForwardMethod.CARRY_IMPLAUSIBLE
+    good = enough & plausible
+    forward[good] = f_med[good]
+    method[good] = ForwardMethod.PARITY
+    used[good] = n_used[good]
     return Forwards(keys, t_key, forward, method, used, forward[gid])
 
 
