@@ -23,6 +23,7 @@ from api.service import AnalysisService, normalize_symbol
 
 __all__ = [
     "Authorized",
+    "DealerModel",
     "Expiration",
     "Expiry",
     "MinOi",
@@ -33,6 +34,7 @@ __all__ = [
     "Symbols",
     "Ticker",
     "parse_day",
+    "parse_dealer_model",
     "symbol_list",
 ]
 
@@ -107,6 +109,26 @@ def parse_day(raw: str | None, name: str) -> date | None:
         raise ApiError(400, "invalid_expiry", f"{name} must be a date YYYY-MM-DD.") from None
 
 
+SERVED_DEALER_MODELS = ("street", "short_all")
+"""Dealer models a request may ask for (``flow`` needs the intraday OI simulator)."""
+
+
+def parse_dealer_model(raw: str | None) -> str:
+    """``street`` (default) or ``short_all``; anything else is a 400 ``invalid_dealer_model``."""
+    if raw is None:
+        return "street"
+    value = raw.strip().lower()
+    if value not in SERVED_DEALER_MODELS:
+        raise ApiError(
+            400,
+            "invalid_dealer_model",
+            f"dealer_model must be one of {', '.join(SERVED_DEALER_MODELS)}"
+            + (" ('flow' needs intraday trades, which this server does not have yet)."
+               if value == "flow" else "."),
+        )  # fmt: skip
+    return value
+
+
 def _day_query(description: str) -> Any:
     return Query(
         description=description, json_schema_extra={"format": "date", "examples": ["2026-03-20"]}
@@ -125,6 +147,15 @@ Expiry = Annotated[str | None, _day_query("The expiry to analyse (default: today
 MinOi = Annotated[
     int | None,
     Query(ge=0, le=10**12, description="Drop strikes whose call + put OI is below this."),
+]
+DealerModel = Annotated[
+    str | None,
+    Query(
+        description="Whose positions the exposures are signed by: street (dealers long calls, "
+        "short puts; default) or short_all (dealers short every contract). Echoed as "
+        "dealer_model.",
+        examples=["street"],
+    ),
 ]
 StrikeRange = Annotated[
     float,

@@ -12,6 +12,11 @@ Conventions every adapter follows through these helpers:
 - Missing numbers are null (identifiers: strike, right, expiry, open interest) so the
   validator quarantines the row with a reason, or NaN (quotes, IV, vendor greeks).
 - ``settlement`` always comes from :func:`engine.settlement.with_settlement`.
+- ``as_of`` is when the quotes were made. A stamp that is only a download or fetch time
+  (a file's date line, a body's generation time, the clock) goes through
+  :func:`fetched_snapshot`: ``as_of = quote_time(stamp, underlying)`` (the stamp inside a
+  session, else the options' close of the last session before it) and ``fetched_at`` the
+  stamp itself. A provider's own per-quote timestamp is already a quote time and is kept.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -28,9 +32,7 @@ from data_adapters.errors import SourceConfigError
 from data_adapters.http import HttpConfig
 from data_adapters.settings import DEFAULT_DIV_YIELD, DEFAULT_RATE, Settings
 from engine.chain import SCHEMA, ChainSnapshot
-from engine.settlement import with_settlement
-
-NEW_YORK: Final = ZoneInfo("America/New_York")
+from engine.settlement import quote_time, with_settlement
 
 OSI_PATTERN: Final = r"^(?P<root>[A-Z0-9.]+?)\s*(?P<yymmdd>\d{6})(?P<cp>[CP])(?P<strike>\d{8})$"
 OSI_RE: Final = re.compile(OSI_PATTERN)
@@ -188,8 +190,10 @@ def snapshot(
     source: str,
     frame: pl.DataFrame,
     rates: tuple[float, float],
+    *,
+    fetched_at: datetime | None = None,
 ) -> ChainSnapshot:
-    """The header plus frame, ``as_of`` normalized to UTC."""
+    """The header plus frame, ``as_of`` and ``fetched_at`` normalized to UTC."""
     return ChainSnapshot(
         underlying=underlying,
         as_of=as_of.astimezone(UTC),
@@ -198,6 +202,24 @@ def snapshot(
         frame=frame,
         rate=rates[0],
         div_yield=rates[1],
+        fetched_at=None if fetched_at is None else fetched_at.astimezone(UTC),
+    )
+
+
+def fetched_snapshot(
+    underlying: str,
+    stamp: datetime,
+    spot: float,
+    source: str,
+    frame: pl.DataFrame,
+    rates: tuple[float, float],
+) -> ChainSnapshot:
+    """:func:`snapshot` for a download/fetch ``stamp``: ``as_of`` is its quote time.
+
+    ``as_of = quote_time(stamp, underlying)`` and ``fetched_at = stamp`` (both UTC).
+    """
+    return snapshot(
+        underlying, quote_time(stamp, underlying), spot, source, frame, rates, fetched_at=stamp
     )
 
 

@@ -6,8 +6,12 @@ underscore (``_SPX``, ``_NDX``, ``_RUT``, ``_VIX``, ``_XSP``), equities and ETFs
 body holds the whole chain (about 15 minutes delayed); no auth, no pagination. Units and
 traps handled here:
 
-- ``timestamp`` (``YYYY-MM-DD HH:MM:SS``, no zone) is the generation time in **UTC** -> ``as_of``;
-  spot is ``data.current_price`` (index points or dollars).
+- ``timestamp`` (``YYYY-MM-DD HH:MM:SS``, no zone) is the generation time in **UTC**, a fetch
+  time rather than a quote time (a body fetched on Sunday holds Friday's close): it becomes
+  ``fetched_at``, and ``as_of`` is :func:`engine.settlement.quote_time` of it (the timestamp
+  inside a session of the underlying's options, else their close of the last session before
+  it: 16:15 New York for SPX or SPY, 16:00 for a stock). Spot is ``data.current_price``
+  (index points or dollars).
 - No expiry/strike fields: the ``option`` symbol is parsed with a regex anchored at the end
   (root, ``YYMMDD``, ``C``/``P``, strike x 1000 in 8 digits). The root is kept: SPX (AM-settled
   monthlies) and SPXW (PM-settled) are different contracts.
@@ -15,7 +19,8 @@ traps handled here:
 - ``open_interest`` and ``volume`` are floats (``151.0``) -> Int64; OI is the previous close.
 - ``last`` is ``last_trade_price`` when ``last_trade_time`` is set, else NaN.
 
-The quote-table CSV download is read from a file by :mod:`data_adapters.cboe_csv`.
+The quote-table CSV download is read from a file by :mod:`data_adapters.cboe_csv`; its date
+line is a download time too and gets the same treatment.
 
 Settings (``GEX_CBOE_<KEY>`` or ``[sources.cboe]``):
 
@@ -34,7 +39,7 @@ Settings (``GEX_CBOE_<KEY>`` or ``[sources.cboe]``):
     HTTP timeout in seconds and attempts per request (see :mod:`data_adapters.http`).
 
 Cboe keeps no history: a past ``as_of`` raises :class:`NoHistoryError` (with a file, only the
-file's own ``as_of`` is accepted).
+file's own ``as_of``, or its ``fetched_at`` stamp, is accepted).
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ from data_adapters._frames import (
     to_int,
     underlying_of_root,
 )
-from data_adapters.cboe_csv import parse_quote_table
+from data_adapters.cboe_csv import cboe_quote_time, parse_quote_table
 from data_adapters.errors import (
     DataSourceError,
     NoHistoryError,
@@ -103,8 +108,15 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def parse_delayed_quotes(body: Any) -> tuple[str, datetime, float, pl.DataFrame]:
-    """``(underlying, as_of UTC, spot, canonical frame)`` from a parsed delayed-quotes body.
+Parsed = tuple[str, datetime, datetime, float, pl.DataFrame]
+"""``(underlying, as_of, fetched_at, spot, frame)``: both instants UTC."""
+
+
+def parse_delayed_quotes(body: Any) -> Parsed:
+    """``(underlying, as_of, fetched_at, spot, canonical frame)`` from a delayed-quotes body.
+
+    ``fetched_at`` is the body's ``timestamp`` (UTC), ``as_of`` its quote time
+    (:func:`engine.settlement.quote_time`).
 
     An empty chain raises :class:`SymbolNotFoundError`; a body of the wrong shape, without
     timestamp or spot, raises :class:`DataSourceError`.
@@ -145,7 +157,9 @@ def parse_delayed_quotes(body: Any) -> tuple[str, datetime, float, pl.DataFrame]
     if not underlying:
         roots = parsed["root"].drop_nulls()
         underlying = underlying_of_root(str(roots[0])) if len(roots) else "?"
-    return underlying, as_of.replace(tzinfo=UTC), spot, chain_frame(parsed, spot=spot)
+    stamp = as_of.replace(tzinfo=UTC)
+    frame = chain_frame(parsed, spot=spot)
+    return underlying, cboe_quote_time(stamp, underlying), stamp, spot, frame
 
 
 class CboeSource:
@@ -181,25 +195,27 @@ class CboeSource:
     def snapshot(self, symbol: str, as_of: datetime | None = None) -> ChainSnapshot:
         wanted = normalize_symbol(symbol)
         if self.file is not None:
-            underlying, stamp, spot, frame = self._read_file()
+            underlying, quoted, stamp, spot, frame = self._read_file()
             if wanted != underlying:
                 raise SymbolNotFoundError(
                     "cboe", f"the file {self.file.name} holds {underlying}, not {wanted}"
                 )
-            if as_of is not None and as_of != stamp:
+            if as_of is not None and as_of not in (quoted, stamp):
                 raise NoHistoryError(
                     "cboe",
-                    f"the file {self.file.name} holds only the chain as of {stamp:%Y-%m-%d %H:%M:%S} UTC",
+                    f"the file {self.file.name} holds only the chain as of {quoted:%Y-%m-%d %H:%M:%S} UTC",
                 )
         else:
             if as_of is not None:
                 raise NoHistoryError(
                     "cboe", "Cboe delayed quotes keep no history: only the latest chain"
                 )
-            underlying, stamp, spot, frame = self._fetch(wanted)
-        return snapshot(wanted, stamp, spot, self.name, frame, self._rates)
+            underlying, quoted, stamp, spot, frame = self._fetch(wanted)
+        if underlying != wanted:  # the quote time follows the symbol asked for
+            quoted = cboe_quote_time(stamp, wanted)
+        return snapshot(wanted, quoted, spot, self.name, frame, self._rates, fetched_at=stamp)
 
-    def _fetch(self, symbol: str) -> tuple[str, datetime, float, pl.DataFrame]:
+    def _fetch(self, symbol: str) -> Parsed:
         with HttpClient(
             "cboe",
             self.base_url,
@@ -217,7 +233,7 @@ class CboeSource:
             assert response is not None  # no empty statuses are configured for Cboe
             return parse_delayed_quotes(http.json(response))
 
-    def _read_file(self) -> tuple[str, datetime, float, pl.DataFrame]:
+    def _read_file(self) -> Parsed:
         assert self.file is not None
         try:
             data = self.file.read_bytes()
@@ -232,7 +248,8 @@ class CboeSource:
                 ) from None
             return parse_delayed_quotes(body)
         chain = parse_quote_table(data)
-        return chain.underlying, chain.as_of, chain.spot, chain.frame
+        assert chain.fetched_at is not None  # the date line is always read
+        return chain.underlying, chain.as_of, chain.fetched_at, chain.spot, chain.frame
 
 
 def create(settings: Settings) -> CboeSource:

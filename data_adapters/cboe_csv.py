@@ -13,8 +13,14 @@ Columns are found by their header names, on each side of ``Strike``. The option 
 (``SPXW240105C01200000``) gives root, expiry, right and strike (x1000); the root is kept, so
 SPX and SPXW at one strike are two contracts. Units: prices in dollars (index points), IV
 decimal, Delta/Gamma Cboe's per-share values where ``0`` means "not computed" (-> NaN), a
-``Last Sale`` of 0 means no trade (-> NaN), volume and OI counts. ``as_of`` is the date line
-taken exactly: ``EST`` is UTC-5, ``EDT`` UTC-4, a bare ``ET`` New York time; spot is ``Last:``.
+``Last Sale`` of 0 means no trade (-> NaN), volume and OI counts; spot is ``Last:``.
+
+The date line is the **download** time (``EST`` is UTC-5, ``EDT`` UTC-4, a bare ``ET`` New
+York time), not the time of the quotes: a table saved on Sunday holds Friday's close. It is
+kept as ``fetched_at``; ``as_of`` is :func:`engine.settlement.quote_time` of it: the date
+line itself inside a session of the underlying's options, else the options' close of the
+last session before it (16:15 New York for SPX or SPY, 16:00 for a stock; 13:15 / 13:00 on
+early closes).
 """
 
 from __future__ import annotations
@@ -28,7 +34,6 @@ from typing import Final
 import polars as pl
 
 from data_adapters._frames import (
-    NEW_YORK,
     chain_frame,
     nonzero_or_nan,
     parse_osi_column,
@@ -37,8 +42,10 @@ from data_adapters._frames import (
     underlying_of_root,
 )
 from data_adapters.errors import DataSourceError
+from engine.errors import CalendarError
+from engine.settlement import NEW_YORK, quote_time
 
-__all__ = ["CsvChain", "parse_quote_table"]
+__all__ = ["CsvChain", "cboe_quote_time", "parse_quote_table"]
 
 _MONTHS: Final = {
     m: i + 1
@@ -73,15 +80,24 @@ _FIELDS: Final = {
 
 
 class CsvChain:
-    """A parsed quote table: the underlying (from the roots), ``as_of`` (UTC), spot, frame."""
+    """A parsed quote table: the underlying (from the roots), ``as_of`` (the quote time,
+    UTC), spot, frame, and ``fetched_at`` (the date line, UTC)."""
 
-    __slots__ = ("as_of", "frame", "spot", "underlying")
+    __slots__ = ("as_of", "fetched_at", "frame", "spot", "underlying")
 
-    def __init__(self, underlying: str, as_of: datetime, spot: float, frame: pl.DataFrame):
+    def __init__(
+        self,
+        underlying: str,
+        as_of: datetime,
+        spot: float,
+        frame: pl.DataFrame,
+        fetched_at: datetime | None = None,
+    ):
         self.underlying = underlying
         self.as_of = as_of
         self.spot = spot
         self.frame = frame
+        self.fetched_at = fetched_at
 
 
 def parse_date_line(line: str) -> datetime:
@@ -155,6 +171,8 @@ def _side(raw: pl.DataFrame, symbol_at: int, cols: dict[str, int]) -> pl.DataFra
 def parse_quote_table(data: bytes | str) -> CsvChain:
     """Parse a whole quote-table download; every row gives a call and a put row.
 
+    ``as_of`` is the quote time of the date line, ``fetched_at`` the date line (module doc).
+
     Rows whose cells cannot be read keep their place with nulls, for the validator's
     quarantine; a file without its title, date or header line is a :class:`DataSourceError`.
     """
@@ -168,7 +186,7 @@ def parse_quote_table(data: bytes | str) -> CsvChain:
     if last is None:
         raise DataSourceError("cboe", f"no 'Last:' price in the title line {title[:80]!r}")
     spot = float(last.group("value").replace(",", ""))
-    as_of = parse_date_line(date_line)
+    stamp = parse_date_line(date_line)
     header = next(csv.reader([header_line]))
     left, right, calls_at, puts_at = _split_header(header)
     body = "\n".join(line for line in lines[lead[2] + 1 :] if line.strip())
@@ -189,4 +207,13 @@ def parse_quote_table(data: bytes | str) -> CsvChain:
         raise DataSourceError("cboe", "the quote table holds no readable option symbol")
     underlying = underlying_of_root(str(roots[0]))
     frame = chain_frame(sides, spot=spot)
-    return CsvChain(underlying, as_of, spot, frame)
+    return CsvChain(underlying, cboe_quote_time(stamp, underlying), spot, frame, fetched_at=stamp)
+
+
+def cboe_quote_time(stamp: datetime, underlying: str) -> datetime:
+    """:func:`engine.settlement.quote_time` of a Cboe stamp (a date line, a JSON timestamp);
+    a stamp outside the calendar is a :class:`DataSourceError`."""
+    try:
+        return quote_time(stamp, underlying)
+    except CalendarError as exc:
+        raise DataSourceError("cboe", f"unusable stamp {stamp:%Y-%m-%d %H:%M} UTC: {exc}") from None

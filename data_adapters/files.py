@@ -11,12 +11,16 @@ symbol, with any character outside ``A-Z 0-9 . _ - = ^`` percent-encoded (``BRK/
 ``BRK%2FB``). Files whose names do not match are ignored (so are the ``.*.tmp`` files of a
 write in progress).
 
-The header (``underlying``, ``as_of``, ``spot``, ``source``, ``rate``, ``div_yield``) is
-stored as JSON with ``"version": 1``: in Parquet under the key-value metadata key
-``gex.snapshot``; in CSV as the first line, ``#gex-snapshot <json>``, followed by an ordinary
-CSV of the canonical columns. ``as_of`` is stored as the UTC instant to the microsecond and
-read back as a UTC datetime; numbers keep their exact value. A round trip is lossless: every
-column, dtype and value, NaN distinct from null, empty string distinct from null.
+The header (``underlying``, ``as_of``, ``spot``, ``source``, ``rate``, ``div_yield`` and,
+when the snapshot has one, ``fetched_at``) is stored as JSON with ``"version": 1``: in
+Parquet under the key-value metadata key ``gex.snapshot``; in CSV as the first line,
+``#gex-snapshot <json>``, followed by an ordinary CSV of the canonical columns. ``as_of`` (the
+quote time) and ``fetched_at`` (the download or fetch time, absent when the snapshot has
+none) are stored as UTC instants to the microsecond and read back as UTC datetimes; numbers
+keep their exact value. ``fetched_at`` is an optional key of version 1: headers written
+before it existed read with ``fetched_at=None``, and older readers ignore it. A round trip is
+lossless: every header field, every column, dtype and value, NaN distinct from null, empty
+string distinct from null.
 
 Settings: ``root`` (default ``$XDG_DATA_HOME/gex/snapshots``, else
 ``~/.local/share/gex/snapshots``) and ``format`` (``parquet`` or ``csv``, the default of
@@ -93,19 +97,33 @@ def _parse_name(name: str) -> tuple[datetime, str] | None:
     return stamp, fmt
 
 
+def _aware(value: object) -> bool:
+    return (
+        isinstance(value, datetime) and value.tzinfo is not None and value.utcoffset() is not None
+    )
+
+
+def _instant(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def _header(snapshot: ChainSnapshot) -> str:
-    as_of = snapshot.as_of
-    if not isinstance(as_of, datetime) or as_of.tzinfo is None or as_of.utcoffset() is None:
+    as_of, fetched_at = snapshot.as_of, snapshot.fetched_at
+    if not _aware(as_of):
         raise DataSourceError("files", f"{snapshot.underlying}: as_of must be timezone-aware")
-    fields = {
+    if fetched_at is not None and not _aware(fetched_at):
+        raise DataSourceError("files", f"{snapshot.underlying}: fetched_at must be timezone-aware")
+    fields: dict[str, Any] = {
         "version": VERSION,
         "underlying": snapshot.underlying,
-        "as_of": as_of.astimezone(UTC).isoformat(timespec="microseconds"),
+        "as_of": _instant(as_of),
         "spot": snapshot.spot,
         "source": snapshot.source,
         "rate": snapshot.rate,
         "div_yield": snapshot.div_yield,
     }
+    if fetched_at is not None:
+        fields["fetched_at"] = _instant(fetched_at)
     return json.dumps(fields, separators=(",", ":"), ensure_ascii=True)
 
 
@@ -113,6 +131,7 @@ def _from_header(text: str, frame: pl.DataFrame) -> ChainSnapshot:
     fields = json.loads(text)
     if not isinstance(fields, dict) or fields.get("version") != VERSION:
         raise ValueError(f"unsupported header {text[:80]!r}")
+    fetched = fields.get("fetched_at")  # optional: absent from headers written before it
     return ChainSnapshot(
         underlying=fields["underlying"],
         as_of=datetime.fromisoformat(fields["as_of"]).astimezone(UTC),
@@ -121,6 +140,7 @@ def _from_header(text: str, frame: pl.DataFrame) -> ChainSnapshot:
         frame=frame,
         rate=fields["rate"],
         div_yield=fields["div_yield"],
+        fetched_at=None if fetched is None else datetime.fromisoformat(fetched).astimezone(UTC),
     )
 
 

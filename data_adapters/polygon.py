@@ -13,7 +13,10 @@ dropped, regex anchored at the end; the underlying when the ticker is malformed)
 ``last_quote.{bid,ask}``; ``last_trade.price`` (``{}`` when no trade -> NaN);
 ``day.volume`` (``{}`` -> 0); ``open_interest`` (previous close); ``implied_volatility``
 decimal; ``greeks.{delta,gamma}`` -> vendor greeks (gamma per $1). ``as_of`` is the latest
-``underlying_asset.last_updated`` (else ``last_quote.last_updated``; ns epoch UTC).
+``underlying_asset.last_updated`` (else ``last_quote.last_updated``; ns epoch UTC), a quote
+time kept as it is. When the body carries neither, the clock is only a fetch time: it becomes
+``fetched_at`` and ``as_of`` is :func:`engine.settlement.quote_time` of it (the clock inside
+a session of the underlying's options, else their close of the last session before it).
 
 Trades (:meth:`PolygonSource.trades`) take an option contract: ``/v3/trades/{ticker}`` and
 ``/v3/quotes/{ticker}`` for the New York day, paged, then an as-of join attaches the last
@@ -50,9 +53,9 @@ import polars as pl
 from data_adapters._frames import (
     DEFAULT_SYMBOLS,
     INDEX_SYMBOLS,
-    NEW_YORK,
     OSI_RE,
     chain_frame,
+    fetched_snapshot,
     http_config_from,
     normalize_symbol,
     number_setting,
@@ -71,6 +74,7 @@ from data_adapters.errors import (
 from data_adapters.http import HttpClient, HttpConfig
 from data_adapters.settings import DEFAULT_DIV_YIELD, DEFAULT_RATE, Settings
 from engine.chain import ChainSnapshot
+from engine.settlement import NEW_YORK
 
 __all__ = ["DEFAULT_BASE_URL", "PolygonSource", "create"]
 
@@ -195,13 +199,15 @@ class PolygonSource:
         spot = _spot(results)
         if spot is None:
             raise DataSourceError("polygon", f"no underlying price in the {wanted} snapshot")
-        stamp = _as_of(results) or self._clock()
+        stamp = _as_of(results)
         rows = pl.DataFrame([_row(r, wanted) for r in results], schema=_ROW).with_columns(
             pl.col("expiration").str.strptime(pl.Date, "%Y-%m-%d", strict=False),
             to_int(pl.col("open_interest")),
             to_int(pl.col("volume")).fill_null(0),
         )
         frame = chain_frame(rows, spot=spot)
+        if stamp is None:  # no quote time in the body: the clock is a fetch time
+            return fetched_snapshot(wanted, self._clock(), spot, self.name, frame, self._rates)
         return snapshot(wanted, stamp, spot, self.name, frame, self._rates)
 
     # -- trades ---------------------------------------------------------------------------

@@ -17,7 +17,10 @@ request to v2 from then on.
 
 Chain: each root of the underlying (``SPX`` -> ``SPX`` and ``SPXW``) gets quote, open interest,
 OHLC (``volume``, ``close`` as ``last``) and greeks (``implied_vol``, ``delta``, ``gamma``,
-``underlying_price``), joined per contract. ``as_of`` is the latest quote time; spot is the
+``underlying_price``), joined per contract. ``as_of`` is the latest quote time (kept as it is;
+when no row carries one, the clock is only a fetch time: it becomes ``fetched_at`` and
+``as_of`` is :func:`engine.settlement.quote_time` of it, the options' close of the last
+session when read outside one); spot is the
 index price for indices, else the greeks' ``underlying_price``. A greeks request refused for
 the subscription tier (471) leaves IV and vendor greeks NaN (the engine solves IV).
 
@@ -60,6 +63,7 @@ from data_adapters._frames import (
     INDEX_SYMBOLS,
     OSI_RE,
     chain_frame,
+    fetched_snapshot,
     http_config_from,
     normalize_symbol,
     number_setting,
@@ -262,7 +266,9 @@ class ThetaDataSource:
             )
         wanted = normalize_symbol(symbol)
         frame, spot, stamp = self._call(lambda api: self._chain(api, wanted))
-        return snapshot(wanted, stamp or self._clock(), spot, self.name, frame, self._rates)
+        if stamp is None:  # no quote time from the terminal: the clock is a fetch time
+            return fetched_snapshot(wanted, self._clock(), spot, self.name, frame, self._rates)
+        return snapshot(wanted, stamp, spot, self.name, frame, self._rates)
 
     def _greeks(self, api: V3Api | V2Api, root: str) -> pl.DataFrame | None:
         if self.greeks == "none":

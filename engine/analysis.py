@@ -33,14 +33,15 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
-from engine.chain import ChainSnapshot, validate
+from engine.chain import ChainSnapshot, ValidatedChain, validate
 from engine.errors import NoContractsError
 from engine.exposures import Exposures
 from engine.flip import FlipResult, find_crossings, masked_crossings
 from engine.hedging import HedgeEstimate, estimates_from_terms, hedge_terms
-from engine.interpretation import interpretation, regime_of
+from engine.interpretation import HedgeFlow, hedge_flows, interpretation, regime_of
 from engine.levels import StrikeLevels, max_pain, strike_levels
 from engine.options import AnalysisOptions, parse_options
 from engine.perfiliev import perfiliev_analysis
@@ -48,6 +49,7 @@ from engine.presets import ResolvedPreset, apply_overrides, get_preset
 from engine.pricing import PricedChain, price_validated
 from engine.profile import evaluate_profile, profile_terms
 from engine.strikes import strike_table, totals
+from engine.underlyings import HedgeUnit, hedge_unit
 from engine.zero_dte import ZeroDte, new_york_date, zero_dte
 
 __all__ = ["Analysis", "analyze"]
@@ -78,6 +80,8 @@ class Analysis:
     max_pain: float | None
     max_pain_expiration: date | None
     hedging: Mapping[float, HedgeEstimate]
+    hedge_unit: HedgeUnit
+    hedge_flows: Mapping[str, HedgeFlow]
     zero_dte: ZeroDte
     zero_dte_exposures: Mapping[str, float]
     zero_dte_hedging: Mapping[float, HedgeEstimate]
@@ -114,13 +118,13 @@ def _table(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _columns(frame: pl.DataFrame, spot: float, rate: float) -> dict[str, Any]:
+def _columns(frame: pl.DataFrame, spot: float) -> dict[str, Any]:
     return {
         "spot": spot,
         "underlying_price": frame["underlying_price"].to_numpy(),
         "strike": frame["strike"].to_numpy(),
         "t": frame["t"].to_numpy(),
-        "rate": rate,
+        "rate": frame["rate"].to_numpy(),
         "carry": frame["carry"].to_numpy(),
         "weight": frame["gex_weight"].to_numpy(),
         "multiplier": frame["multiplier"].to_numpy(),
@@ -128,12 +132,12 @@ def _columns(frame: pl.DataFrame, spot: float, rate: float) -> dict[str, Any]:
 
 
 def _flip(
-    frame: pl.DataFrame, spot: float, rate: float, options: AnalysisOptions, today: date
+    frame: pl.DataFrame, spot: float, options: AnalysisOptions, today: date
 ) -> tuple[float, FlipResult]:
-    c = _columns(frame, spot, rate)
+    c = _columns(frame, spot)
     terms = profile_terms(
         spot, c["underlying_price"], c["strike"], c["t"], frame["iv"].to_numpy(),
-        rate, c["carry"], c["weight"], c["multiplier"],
+        c["rate"], c["carry"], c["weight"], c["multiplier"],
     )  # fmt: skip
     at_spot = float(evaluate_profile(terms, np.array([spot]))[0])
     kw = {"widths": options.grid_widths, "points": options.grid_points}
@@ -148,16 +152,67 @@ def _flip(
 
 
 def _hedging(
-    frame: pl.DataFrame, spot: float, rate: float, moves: tuple[float, ...]
+    frame: pl.DataFrame, spot: float, moves: tuple[float, ...], futures: bool
 ) -> Mapping[float, HedgeEstimate]:
+    """Estimates per signed move; for a futures chain the quantity is in contracts of the
+    future (one option exercises into one future) and the notional is still in USD."""
     if frame.height == 0:
         return MappingProxyType({})
-    c = _columns(frame, spot, rate)
-    terms = hedge_terms(
-        spot, c["underlying_price"], c["strike"], c["t"], frame["iv"].to_numpy(),
-        rate, c["carry"], c["weight"], c["multiplier"], frame["is_call"].to_numpy(),
+    c = _columns(frame, spot)
+
+    def run(multiplier: npt.ArrayLike) -> dict[float, HedgeEstimate]:
+        terms = hedge_terms(
+            spot, c["underlying_price"], c["strike"], c["t"], frame["iv"].to_numpy(),
+            c["rate"], c["carry"], c["weight"], multiplier, frame["is_call"].to_numpy(),
+        )  # fmt: skip
+        return estimates_from_terms(terms, moves)
+
+    units = run(c["multiplier"])
+    if not futures:
+        return MappingProxyType(units)
+    contracts = run(1.0)
+    return MappingProxyType(
+        {m: e._replace(dealer_shares_to_trade=contracts[m].dealer_shares_to_trade)
+         for m, e in units.items()}
     )  # fmt: skip
-    return MappingProxyType(estimates_from_terms(terms, moves))
+
+
+def _data_quality(
+    validated: ValidatedChain,
+    priced: PricedChain,
+    contracts: pl.DataFrame,
+    options: AnalysisOptions,
+) -> dict[str, object]:
+    """``data_quality`` of the contracts behind the returned numbers: those left after the
+    ``expiration`` and ``min_oi`` filters, the exclusions among the rows of the expirations
+    asked for, and where their implied vols came from."""
+    excluded = dict(priced.excluded)
+    if options.expiration is not None:
+        q = validated.quarantine.filter(pl.col("expiration") == options.expiration)
+        counts = dict(q.group_by("reason").len().iter_rows())
+        excluded = {r: int(counts[r]) for r in priced.excluded if r in counts}
+        day_rows = validated.used.filter(pl.col("expiration") == options.expiration).height
+        day_priced = priced.contracts.filter(pl.col("expiration") == options.expiration).height
+        if day_rows > day_priced:
+            excluded["no_iv"] = day_rows - day_priced
+    sources = dict(contracts.group_by("iv_source").len().sort("iv_source").iter_rows())
+    by_expiry = contracts.group_by("expiration").len().sort("expiration")
+    return {
+        "contracts_used": contracts.height,
+        "excluded": excluded,
+        "filtered_out": {
+            "min_oi": _restrict_count(priced.contracts, options) - contracts.height,
+        },
+        "iv_sources": {str(k): int(v) for k, v in sources.items()},
+        "contracts_per_expiry": {d.isoformat(): int(n) for d, n in by_expiry.iter_rows()},
+    }
+
+
+def _restrict_count(frame: pl.DataFrame, options: AnalysisOptions) -> int:
+    """Rows of ``frame`` in the requested expiration (all when none was requested)."""
+    if options.expiration is None:
+        return frame.height
+    return frame.filter(pl.col("expiration") == options.expiration).height
 
 
 def _max_pain(
@@ -188,7 +243,7 @@ def analyze(snapshot: ChainSnapshot, preset: str = "native", **overrides: object
     validated = validate(snapshot)
     priced = price_validated(validated, dealer_model=options.dealer_model, forward=options.forward)
     head = validated.snapshot
-    spot, rate = head.spot, head.rate
+    spot = head.spot
     contracts = _restrict(priced.contracts, options)
     if contracts.height == 0:
         what = f"expiration {options.expiration}" if options.expiration else "the filters"
@@ -197,7 +252,7 @@ def analyze(snapshot: ChainSnapshot, preset: str = "native", **overrides: object
     expirations = tuple(contracts["expiration"].unique().sort().to_list())
     table = _table(contracts)
     net = totals(_exposures(contracts))
-    at_spot, flip = _flip(contracts, spot, rate, options, today)
+    at_spot, flip = _flip(contracts, spot, options, today)
     same_day = contracts.filter(pl.col("expiration") == today)
     zero = zero_dte(today, contracts["expiration"], contracts["gex"].to_numpy())
     zero_table = _table(same_day) if same_day.height else None
@@ -215,8 +270,13 @@ def analyze(snapshot: ChainSnapshot, preset: str = "native", **overrides: object
         "zero_dte_exposures": totals(_exposures(same_day)),
     }
     if chosen.name == "perfiliev":
-        result.update(_perfiliev(_restrict(validated.used, options), head, resolved, today, result))
+        result.update(
+            _perfiliev(validated.used, validated.quarantine, head, options, resolved, result)
+        )
     mp, mp_exp = _max_pain(_restrict(validated.used, options), options, expirations)
+    futures = bool((contracts["model"] == "black76").all())
+    hedging = _hedging(contracts, spot, options.hedge_moves, futures)
+    exposures: Mapping[str, float] = result["exposures"]  # type: ignore[assignment]
     return Analysis(
         symbol=head.underlying,
         as_of=head.as_of,
@@ -228,19 +288,23 @@ def analyze(snapshot: ChainSnapshot, preset: str = "native", **overrides: object
         expirations=expirations,
         max_pain=mp,
         max_pain_expiration=mp_exp,
-        hedging=_hedging(contracts, spot, rate, options.hedge_moves),
-        zero_dte_hedging=_hedging(same_day, spot, rate, options.zero_dte_moves),
+        hedging=hedging,
+        hedge_unit=hedge_unit(head.underlying, futures),
+        hedge_flows=MappingProxyType(hedge_flows(net["net_vex"], net["net_chex"])),
+        zero_dte_hedging=_hedging(same_day, spot, options.zero_dte_moves, futures),
         interpretation=MappingProxyType(
             interpretation(
                 result["regime"],  # type: ignore[arg-type]
-                result["exposures"]["net_gex"],  # type: ignore[index]
+                exposures["net_gex"],
                 net["net_vex"],
                 net["net_chex"],
                 spot,
                 result["gamma_flip"],  # type: ignore[arg-type]
+                result["crossings"],  # type: ignore[arg-type]
+                hedging,
             )
         ),
-        data_quality=MappingProxyType(priced.data_quality()),
+        data_quality=MappingProxyType(_data_quality(validated, priced, contracts, options)),
         priced=priced,
         **result,  # type: ignore[arg-type]
     )
@@ -248,18 +312,30 @@ def analyze(snapshot: ChainSnapshot, preset: str = "native", **overrides: object
 
 def _perfiliev(
     used: pl.DataFrame,
+    quarantine: pl.DataFrame,
     head: ChainSnapshot,
+    options: AnalysisOptions,
     resolved: ResolvedPreset,
-    today: date,
     native: Mapping[str, object],
 ) -> dict[str, object]:
-    """The script's GEX, profile and flip in place of the native ones (module docstring)."""
+    """The script's GEX, profile and flip in place of the native ones (module docstring).
+
+    ``used`` and ``quarantine`` are the validator's frames: the script also reads the
+    quarantined rows whose problem it ignores (:func:`engine.perfiliev.script_rows`), with
+    the same ``expiration``/``min_oi`` filters. Its business days count from the file's date
+    (:func:`engine.perfiliev.file_date`); the 0DTE block keeps "today", the New York date
+    of ``as_of``.
+    """
+    from engine.perfiliev import file_date, script_rows
+
+    used = _restrict(script_rows(used, quarantine), options)
+    today = new_york_date(head.as_of)
     year_days = int(resolved["year_days"])  # type: ignore[call-overload]
     floor = bool(resolved["zero_dte_floor"])
     spot = head.spot
     res = perfiliev_analysis(
         spot,
-        today,
+        file_date(head),
         used["expiration"],
         used["strike"].to_numpy(),
         used["is_call"].to_numpy(),

@@ -108,8 +108,11 @@ def empty_frame() -> pl.DataFrame:
 class ChainSnapshot:
     """One option chain at one instant: the header of DESIGN §2 plus the contract frame.
 
-    ``as_of`` must be timezone-aware (it is normalized to UTC by :func:`validate`); ``rate``
-    and ``div_yield`` are continuous decimals; ``spot`` is in the underlying's price units.
+    ``as_of`` must be timezone-aware (it is normalized to UTC by :func:`validate`) and is
+    the time the quotes were made; ``fetched_at`` (optional, timezone-aware) is when the data
+    was retrieved or the file was stamped, when that differs (a download taken after the
+    close carries its download time; see ``docs/conventions.md``). ``rate`` and
+    ``div_yield`` are continuous decimals; ``spot`` is in the underlying's price units.
     """
 
     underlying: str
@@ -119,6 +122,7 @@ class ChainSnapshot:
     frame: pl.DataFrame
     rate: float = 0.0
     div_yield: float = 0.0
+    fetched_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +176,13 @@ def _check_header(snapshot: ChainSnapshot) -> datetime:
         value = getattr(snapshot, name)
         if not isinstance(value, int | float) or not math.isfinite(value):
             raise InvalidHeaderError(f"{snapshot.underlying}: {name} {value!r} is not finite")
+    fetched = snapshot.fetched_at
+    if fetched is not None and (
+        not isinstance(fetched, datetime) or fetched.tzinfo is None or fetched.utcoffset() is None
+    ):
+        raise InvalidHeaderError(
+            f"{snapshot.underlying}: fetched_at must be a timezone-aware datetime or None"
+        )
     if not snapshot.underlying:
         raise InvalidHeaderError("underlying must be a non-empty symbol")
     return as_of.astimezone(UTC)
@@ -255,5 +266,6 @@ def validate(snapshot: ChainSnapshot) -> ValidatedChain:
         frame=frame,
         rate=float(snapshot.rate),
         div_yield=float(snapshot.div_yield),
+        fetched_at=None if snapshot.fetched_at is None else snapshot.fetched_at.astimezone(UTC),
     )
     return ValidatedChain(snapshot=header, used=used, quarantine=quarantine, excluded=excluded)

@@ -1,26 +1,30 @@
-"""Dealer exposures per contract (DESIGN §5).
+"""Dealer exposures per contract: every number is the dealer's own (``docs/conventions.md``).
 
-With ``OI`` the open interest, ``m`` the multiplier and ``S`` the contract's underlying price:
+Per contract the dealer position is ``p = s · OI`` contracts, with ``s`` from the dealer
+model; with ``m`` the multiplier and ``S`` the contract's underlying price:
 
 ====  =====================================  ===========================================
-GEX   ``s_g · gamma · OI · m · S² · 0.01``   USD of dealer delta change per 1 % move
-DEX   ``s_o · delta · OI · m · S``           USD of delta held in open interest
-VEX   ``s_o · vanna · OI · m · S · 0.01``    USD of delta change per +1 vol point
-CHEX  ``s_o · charm · OI · m · S / 365``     USD of delta change per calendar day
+GEX   ``p · gamma · m · S² · 0.01``          USD of dealer delta change per 1 % move
+DEX   ``p · delta · m · S``                  USD of delta the dealers hold through options
+VEX   ``p · vanna · m · S · 0.01``           USD of dealer delta change per +1 vol point
+CHEX  ``p · charm · m · S / 365``            USD of dealer delta change per calendar day
 ====  =====================================  ===========================================
 
-Dealer models (the signs ``s_g`` for GEX and ``s_o`` for the others):
+Dealer models (one sign ``s`` per contract, the same for all four exposures):
 
 ``street`` (default)
     The market convention (SqueezeMetrics, Perfiliev, the mirrored vendor API): dealers are
-    long the calls and short the puts customers trade, so ``s_g = +1`` for calls and ``-1``
-    for puts; DEX, VEX and CHEX keep the greek's own sign (``s_o = +1``).
+    long the calls and short the puts customers trade: ``s = +1`` for calls, ``-1`` for puts.
 ``short_all``
-    Dealers are short every open contract: every exposure takes ``-1``.
+    Dealers are short every open contract: ``s = -1``. Row by row,
+    ``short_all.call_x = -street.call_x`` and ``short_all.put_x = street.put_x``.
 ``flow``
     Signed dealer inventory per contract (contracts, + = dealers long) from the intraday OI
-    simulator replaces ``s · OI``: pass it as ``dealer_position``; every exposure takes
-    the inventory's sign.
+    simulator replaces ``s · OI``: pass it as ``dealer_position``.
+
+Dealers hedge against their option delta: hedge flow = −(change of dealer delta). Positive
+VEX: IV up → dealers sell; positive CHEX: a day passes → dealers sell; positive GEX: spot up
+→ dealers sell (:func:`engine.interpretation.hedge_flows`).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import numpy.typing as npt
 from engine.errors import ConfigurationError
 from engine.typing import DealerModel, FloatArray
 
-__all__ = ["DEALER_MODELS", "Exposures", "contract_exposures", "dealer_signs"]
+__all__ = ["DEALER_MODELS", "Exposures", "contract_exposures", "dealer_positions"]
 
 DEALER_MODELS: Final = get_args(DealerModel)
 PCT: Final = 0.01
@@ -49,28 +53,27 @@ class Exposures(NamedTuple):
     chex: FloatArray
 
 
-def dealer_signs(
-    model: str, is_call: npt.NDArray[np.bool_], dealer_position: FloatArray | None = None
-) -> tuple[FloatArray, FloatArray]:
-    """Position weights ``(w_gex, w_other)`` per contract, in contracts.
-
-    ``street`` and ``short_all`` return ``±1`` (multiplied by open interest later); ``flow``
-    returns the signed dealer inventory for both.
-    """
+def dealer_positions(
+    model: str,
+    is_call: npt.NDArray[np.bool_],
+    open_interest: npt.ArrayLike | None = None,
+    dealer_position: FloatArray | None = None,
+) -> FloatArray:
+    """The dealer position ``p`` per contract, in contracts (``s · OI``; the inventory under
+    ``flow``). Without ``open_interest`` the signs ``s`` alone (``±1``)."""
     if model not in DEALER_MODELS:
         raise ConfigurationError(f"unknown dealer model {model!r}; choose one of {DEALER_MODELS}")
     calls = np.asarray(is_call, dtype=np.bool_)
-    if model == "street":
-        return np.where(calls, 1.0, -1.0), np.ones(calls.shape)
-    if model == "short_all":
-        minus = -np.ones(calls.shape)
-        return minus, minus
-    if dealer_position is None:
-        raise ConfigurationError(
-            "dealer model 'flow' needs the signed dealer inventory per contract"
-        )
-    pos = np.asarray(dealer_position, dtype=np.float64)
-    return pos, pos
+    if model == "flow":
+        if dealer_position is None:
+            raise ConfigurationError(
+                "dealer model 'flow' needs the signed dealer inventory per contract"
+            )
+        return np.asarray(dealer_position, dtype=np.float64)
+    sign = np.where(calls, 1.0, -1.0) if model == "street" else -np.ones(calls.shape)
+    if open_interest is None:
+        return sign
+    return sign * np.asarray(open_interest, dtype=np.float64)
 
 
 def contract_exposures(
@@ -90,14 +93,10 @@ def contract_exposures(
 
     Under ``flow`` the inventory replaces open interest (``open_interest`` is then unused).
     """
-    w_gex, w_other = dealer_signs(dealer_model, is_call, dealer_position)
-    if dealer_model != "flow":
-        oi = np.asarray(open_interest, dtype=np.float64)
-        w_gex = w_gex * oi
-        w_other = w_other * oi
-    notional = multiplier * underlying_price  # USD per 1.00 of the greek per contract
-    gex = w_gex * gamma * notional * underlying_price * PCT
-    dex = w_other * delta * notional
-    vex = w_other * vanna * notional * PCT
-    chex = w_other * charm * notional / DAYS_PER_YEAR
+    p = dealer_positions(dealer_model, is_call, open_interest, dealer_position)
+    notional = p * multiplier * underlying_price  # USD per 1.00 of the greek
+    gex = gamma * notional * underlying_price * PCT
+    dex = delta * notional
+    vex = vanna * notional * PCT
+    chex = charm * notional / DAYS_PER_YEAR
     return Exposures(gex, dex, vex, chex)

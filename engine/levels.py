@@ -6,8 +6,10 @@ read). Strikes are in the underlying's price units; GEX in USD of dealer delta c
 move; open interest in contracts. Every level is a strike from the table, or ``None``.
 
 ==================  =====================================================================
-call_wall           strike with the largest call GEX (``None`` unless some call GEX > 0)
-put_wall            strike with the most negative put GEX (``None`` unless some put GEX < 0)
+call_wall           the strike at or above spot with the largest call GEX; any strike when
+                    none at or above spot has call GEX > 0 (``None`` unless some has)
+put_wall            the strike at or below spot with the most negative put GEX; any strike
+                    when none at or below spot has put GEX < 0 (``None`` unless some has)
 max_positive_gamma  argmax of net GEX (``None`` unless some net GEX > 0)
 max_negative_gamma  argmin of net GEX (``None`` unless some net GEX < 0)
 highest_oi_strike   argmax of call OI + put OI (``None`` unless some OI > 0)
@@ -80,14 +82,24 @@ def _pick(strike: FloatArray, score: FloatArray, spot: float) -> float | None:
     return float(nearest.min())
 
 
+def _pick_side(strike: FloatArray, score: FloatArray, spot: float, above: bool) -> float | None:
+    """:func:`_pick` among the strikes on one side of spot (inclusive); all strikes when that
+    side has no positive score."""
+    side = strike >= spot if above else strike <= spot
+    chosen = _pick(strike, np.where(side, score, np.nan), spot)
+    return chosen if chosen is not None else _pick(strike, score, spot)
+
+
 def call_wall(table: pl.DataFrame, spot: float) -> float | None:
-    """Strike with the largest call GEX; ``None`` when no strike has call GEX > 0."""
-    return _pick(_column(table, "strike"), _column(table, "call_gex"), spot)
+    """The strike at or above spot with the largest call GEX (any strike when none above
+    has call GEX > 0); ``None`` when no strike has call GEX > 0."""
+    return _pick_side(_column(table, "strike"), _column(table, "call_gex"), spot, above=True)
 
 
 def put_wall(table: pl.DataFrame, spot: float) -> float | None:
-    """Strike with the most negative put GEX; ``None`` when no strike has put GEX < 0."""
-    return _pick(_column(table, "strike"), -_column(table, "put_gex"), spot)
+    """The strike at or below spot with the most negative put GEX (any strike when none
+    below has put GEX < 0); ``None`` when no strike has put GEX < 0."""
+    return _pick_side(_column(table, "strike"), -_column(table, "put_gex"), spot, above=False)
 
 
 def max_positive_gamma(table: pl.DataFrame, spot: float) -> float | None:

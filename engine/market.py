@@ -53,15 +53,15 @@ import numpy.typing as npt
 import polars as pl
 
 from engine.errors import ConfigurationError
-from engine.exposures import DEALER_MODELS, Exposures, contract_exposures, dealer_signs
+from engine.exposures import DEALER_MODELS, Exposures, contract_exposures, dealer_positions
 from engine.flip import DEFAULT_POINTS, DEFAULT_TOL, DEFAULT_WIDTHS
+from engine.forward import FORWARD_MODES
 from engine.greeks import dealer_greeks
 from engine.market_flip import find_market_crossings, grid_levels, profile_at
 from engine.market_kernels import pick_strikes, strike_sums
 from engine.market_pricing import price_market
 from engine.market_rows import STATUS_NAMES, Status, epoch_day, market_rows, segment_bounds
 from engine.market_segments import argsort_within
-from engine.pricing import FORWARD_MODES
 from engine.profile import profile_terms
 from engine.typing import FloatArray, IntArray
 from engine.zero_dte import new_york_date
@@ -293,14 +293,14 @@ def analyze_market(
     keep = p.keep
     U, K, C = r.underlying_price[keep], r.strike[keep], r.is_call[keep]
     M, OI = r.multiplier[keep], r.open_interest[keep]
-    g = dealer_greeks(U, K, p.t, rate, p.carry, p.iv, C)
+    g = dealer_greeks(U, K, p.t, p.rate, p.carry, p.iv, C)
     lap("greeks")
 
     ex = contract_exposures(
         delta=g.delta, gamma=g.gamma, vanna=g.vanna, charm=g.charm, open_interest=OI,
         multiplier=M, underlying_price=U, is_call=C, dealer_model=dealer_model,
     )  # fmt: skip
-    weight = dealer_signs(dealer_model, C)[0] * OI
+    weight = dealer_positions(dealer_model, C, OI)
     out: dict[str, FloatArray] = {
         f"net_{name}": _segment_sum(values, p.starts, p.stops)
         for name, values in zip(("gex", "dex", "vex", "chex"), ex, strict=True)
@@ -323,7 +323,7 @@ def analyze_market(
     status = r.status.copy()
     status[(status == Status.OK) & (p.stops == p.starts)] = Status.NO_IV
     active = np.flatnonzero(status == Status.OK).astype(np.int64)
-    terms = profile_terms(1.0, U, K, p.t, p.iv, rate, p.carry, weight, M)
+    terms = profile_terms(1.0, U, K, p.t, p.iv, p.rate, p.carry, weight, M)
     lo, hi = segment_bounds(p.uid[terms.index], n)
     first = grid_levels(spot[active], widths[0], grid_points)
     values = profile_at(
@@ -345,8 +345,14 @@ def analyze_market(
 
     t_starts, t_stops = segment_bounds(strikes["underlying"].to_numpy(), n)
     k = strikes["strike"].to_numpy()
-    out["call_wall"] = pick_strikes(t_starts, t_stops, k, strikes["call_gex"].to_numpy(), spot)
-    out["put_wall"] = pick_strikes(t_starts, t_stops, k, -strikes["put_gex"].to_numpy(), spot)
+    k_spot = spot[strikes["underlying"].to_numpy()]
+    for name, score, side in (
+        ("call_wall", strikes["call_gex"].to_numpy(), k >= k_spot),
+        ("put_wall", -strikes["put_gex"].to_numpy(), k <= k_spot),
+    ):  # the wall on its side of spot; any strike when that side has none (engine.levels)
+        wall = pick_strikes(t_starts, t_stops, k, np.where(side, score, np.nan), spot)
+        anywhere = pick_strikes(t_starts, t_stops, k, score, spot)
+        out[name] = np.where(np.isfinite(wall), wall, anywhere)
     reasons = r.excluded.vstack(
         pl.DataFrame(
             {

@@ -1,72 +1,156 @@
-"""T, forwards, implied vols and the smile fill of a whole market in a few array passes.
+"""T, forwards, discount rates, implied vols and the smile of contracts, in a few array passes.
 
-The per-underlying rules are those of :func:`engine.pricing.price_validated` (and through it
-:func:`engine.forward.implied_forwards` and :func:`engine.smile.fill_smile`); only the
-batching differs. An *expiry group* is one (underlying, settlement instant, root) — the key
-``engine.pricing`` uses within one chain — numbered by first appearance in the frame.
+The one implementation of pricing inputs for a single chain (:mod:`engine.pricing`, one
+underlying) and for a whole market (:func:`price_market`, many): :func:`price_rows` runs
 
-1. ``t``: :func:`engine.time.years_to_settlement` on all rows at once.
-2. Forwards of ``bsm`` rows per expiry group (``forward="implied"``): for each
-   (group, strike) the tightest usable call and put quote (``bid > 0``, ``ask > bid``),
-   parity forwards ``K + e^{rT}(C − P)`` of the pairs, the median of the ``n_strikes``
-   with the smallest ``|C − P|``; the carry forward ``S·e^{(r−q)T}`` of the group's own
-   underlying (spot ``S``, yield ``q``) when fewer than ``min_pairs`` pairs exist or the
-   median lies more than ``max_log_deviation`` in ln-distance from it.
-   ``forward="carry"`` always uses the carry forward. ``engine.forward`` takes one spot per
-   call and loops over keys in Python (quadratic in the number of keys), so the same steps
-   are written here for all groups at once; ``t`` is constant within a group (one
-   settlement instant), which the median of ``engine.forward`` reduces to.
-3. IV: the vendor's where valid; every other row solved from its mid in one call of
-   :func:`engine.iv.implied_vol_from_quotes`.
-4. Smile fill with groups = expiry groups, the two steps of :func:`engine.smile.fill_smile`
-   (OTM substitution, then total-variance interpolation in ``ln(K/F)`` with flat wings),
-   vectorized over all groups (``fill_smile`` loops over groups with gaps in Python, ~2.5 s
-   on the demo market). Rows left without IV are excluded and counted as ``no_iv``.
-
-The tuning values (``n_strikes``, ``min_pairs``, ``max_log_deviation``, ``deep_itm_sd``,
-``substitute_vendor``) are read from the signatures of ``implied_forwards`` and
-``fill_smile``, whose defaults ``engine.pricing`` uses, so the two paths cannot drift apart.
+1. ``t``: given by the caller (:func:`engine.time.years_to_settlement`).
+2. Expiry groups (one (underlying, settlement instant, root) each,
+   :func:`engine.forward.expiry_groups`) and (group, strike) segments
+   (:func:`engine.forward.strike_segments`).
+3. Forward and discount rate per group of ``bsm`` rows: fitted to put-call parity
+   (:func:`engine.forward.fit_forwards`, ``forward="implied"``) or the carry forward at the
+   configured rate (``forward="carry"``). ``black76`` rows use their own future and the
+   configured rate. The row's carry is ``b = ln(F/S)/T`` (0 for ``black76``).
+4. IV of every row from its own mid quote on that forward and rate
+   (:func:`engine.iv.implied_vol_from_quotes`), then one smile per group
+   (:func:`engine.smile.strike_smile`: the OTM quote's IV at each strike for both rights;
+   the provider's IV only where no quote at the strike is solvable). Rows left without IV
+   are excluded and counted as ``no_iv``.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from engine.forward import implied_forwards
-from engine.iv import implied_vol_from_quotes
-from engine.market_pricing_kernels import (
-    best_quotes,
-    interpolate_gaps,
-    parity_medians,
-    segment_max,
+from engine.errors import ConfigurationError
+from engine.forward import (
+    DEFAULT_FORWARD_SETTINGS,
+    FORWARD_MODES,
+    ForwardSettings,
+    expiry_groups,
+    fit_forwards,
+    strike_segments,
 )
+from engine.iv import implied_vol_from_quotes
 from engine.market_rows import MarketRows, segment_bounds
-from engine.market_segments import argsort_within
-from engine.smile import SmileSource, fill_smile
+from engine.smile import SmileSource, strike_smile
 from engine.time import years_to_settlement
 from engine.typing import BoolArray, FloatArray, IntArray
 
-__all__ = ["MarketPriced", "expiry_groups", "price_market", "strike_segments"]
+__all__ = ["CARRY_METHOD", "FUTURE_METHOD", "MarketPriced", "PricedRows", "price_market", "price_rows"]
+
+CARRY_METHOD = "carry"
+"""Method name of the ``bsm`` groups under ``forward="carry"``."""
+FUTURE_METHOD = "future"
+"""Method name of ``black76`` groups: the forward is the contracts' own future."""
 
 
-def _default(fn: Callable[..., object], name: str) -> Any:
-    """The default of a keyword of ``fn``: the pipeline calls these with their defaults."""
-    return inspect.signature(fn).parameters[name].default
+@dataclass(frozen=True, slots=True)
+class PricedRows:
+    """Per row: ``t`` (years), ``forward`` (underlying units; the row's own future for
+    ``black76``), ``rate`` (discount rate, decimal), ``carry`` (b, decimal), ``iv``
+    (decimal, NaN where unavailable), ``iv_source`` (:class:`engine.smile.SmileSource`) and
+    ``gid`` (expiry group). Per group: ``group_t``, ``group_forward``, ``group_rate``,
+    ``group_method`` (:class:`engine.forward.ForwardMethod` code; -1 under
+    ``forward="carry"``, -2 for ``black76`` groups), ``group_pairs`` and ``group_row`` (the
+    first row of the group)."""
+
+    t: FloatArray
+    forward: FloatArray
+    rate: FloatArray
+    carry: FloatArray
+    iv: FloatArray
+    iv_source: npt.NDArray[np.int8]
+    gid: IntArray
+    group_t: FloatArray
+    group_forward: FloatArray
+    group_rate: FloatArray
+    group_method: npt.NDArray[np.int8]
+    group_pairs: IntArray
+    group_row: IntArray
 
 
-N_STRIKES: Final[int] = _default(implied_forwards, "n_strikes")
-MIN_PAIRS: Final[int] = _default(implied_forwards, "min_pairs")
-MAX_LOG_DEVIATION: Final[float] = _default(implied_forwards, "max_log_deviation")
-DEEP_ITM_SD: Final[float] = _default(fill_smile, "deep_itm_sd")
-SUBSTITUTE_VENDOR: Final[bool] = _default(fill_smile, "substitute_vendor")
+def price_rows(
+    *,
+    uid: IntArray,
+    starts: IntArray,
+    stops: IntArray,
+    t: FloatArray,
+    settlement_us: IntArray,
+    root_code: IntArray,
+    strike: FloatArray,
+    is_call: BoolArray,
+    bid: FloatArray,
+    ask: FloatArray,
+    vendor_iv: FloatArray,
+    underlying_price: FloatArray,
+    is_bsm: BoolArray,
+    is_european: BoolArray,
+    spots: FloatArray,
+    div_yields: FloatArray,
+    rate: float,
+    forward: str = "implied",
+    settings: ForwardSettings = DEFAULT_FORWARD_SETTINGS,
+) -> PricedRows:
+    """Steps 2–4 of the module docstring for rows grouped by underlying ``uid`` (rows of
+    underlying ``u`` at ``starts[u]:stops[u]``); ``spots``/``div_yields`` per underlying."""
+    if forward not in FORWARD_MODES:
+        raise ConfigurationError(f"unknown forward mode {forward!r}; choose one of {FORWARD_MODES}")
+    n = uid.shape[0]
+    gid, n_groups = expiry_groups(uid, settlement_us, root_code)
+    perm, bounds, seg = strike_segments(starts, stops, gid, strike)
+    group_row = np.zeros(n_groups, dtype=np.int64)
+    group_row[gid[::-1]] = np.arange(n)[::-1]  # the first row of each group
+    g_uid = uid[group_row] if n else np.zeros(0, dtype=np.int64)
+    t_group = t[group_row] if n else np.zeros(0)  # one settlement instant: t is constant
+    with np.errstate(invalid="ignore", over="ignore"):
+        carry_forward = spots[g_uid] * np.exp((rate - div_yields[g_uid]) * t_group)
+    g_bsm = is_bsm[group_row] if n else np.zeros(0, dtype=np.bool_)
+    g_european = is_european[group_row] if n else np.zeros(0, dtype=np.bool_)
+    if forward == "implied":
+        g_fwd, g_rate, g_method, g_pairs = fit_forwards(
+            perm, bounds, gid, n_groups, strike, is_call, bid, ask,
+            t_group, carry_forward, rate, is_bsm, settings, g_european,
+        )  # fmt: skip
+    else:
+        g_fwd, g_rate = carry_forward, np.full(n_groups, rate)
+        g_method = np.full(n_groups, -1, dtype=np.int8)
+        g_pairs = np.zeros(n_groups, dtype=np.int64)
+    g_fwd = np.where(g_bsm, g_fwd, underlying_price[group_row] if n else g_fwd)
+    g_rate = np.where(g_bsm, g_rate, rate)
+    g_method = np.where(g_bsm, g_method, -2).astype(np.int8)
+    g_pairs = np.where(g_bsm, g_pairs, 0)
+
+    row_forward = np.where(is_bsm, g_fwd[gid], underlying_price) if n else np.zeros(0)
+    row_rate = g_rate[gid] if n else np.zeros(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        carry = np.where(is_bsm, np.log(row_forward / underlying_price) / t, 0.0)
+    iv_quote = implied_vol_from_quotes(
+        bid, ask, underlying_price, strike, t, row_rate, carry, is_call
+    ).iv
+    fill = strike_smile(
+        perm, bounds, seg, gid, strike, is_call, row_forward, t, iv_quote, vendor_iv
+    )
+    return PricedRows(
+        t=t,
+        forward=row_forward,
+        rate=row_rate,
+        carry=carry,
+        iv=fill.iv,
+        iv_source=fill.source,
+        gid=gid,
+        group_t=t_group,
+        group_forward=g_fwd,
+        group_rate=g_rate,
+        group_method=g_method,
+        group_pairs=g_pairs,
+        group_row=group_row,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +159,8 @@ class MarketPriced:
 
     ``keep`` indexes the :class:`~engine.market_rows.MarketRows` arrays; ``starts`` /
     ``stops`` are each underlying's range here; ``t`` in years, ``forward`` (underlying
-    units, the row's own future for ``black76``), ``carry`` (b, decimal), ``iv`` (decimal).
-    ``no_iv``: rows per underlying excluded for lack of an implied vol.
+    units, the row's own future for ``black76``), ``rate`` (decimal), ``carry`` (b,
+    decimal), ``iv`` (decimal). ``no_iv``: rows per underlying excluded for lack of an IV.
     """
 
     keep: IntArray
@@ -85,159 +169,10 @@ class MarketPriced:
     stops: IntArray
     t: FloatArray
     forward: FloatArray
+    rate: FloatArray
     carry: FloatArray
     iv: FloatArray
     no_iv: IntArray
-
-
-def expiry_groups(
-    uid: IntArray, settlement_us: IntArray, root_code: IntArray
-) -> tuple[IntArray, int]:
-    """Group id per row for (underlying, settlement, root), numbered by first appearance."""
-    n = uid.shape[0]
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), 0
-    change = np.ones(n, dtype=np.bool_)
-    change[1:] = (
-        (uid[1:] != uid[:-1])
-        | (settlement_us[1:] != settlement_us[:-1])
-        | (root_code[1:] != root_code[:-1])
-    )
-    run_start = np.flatnonzero(change)
-    run_len = np.diff(np.append(run_start, n))
-    ru, re, rc = uid[run_start], settlement_us[run_start], root_code[run_start]
-    order = np.lexsort((rc, re, ru))
-    su, se, sc = ru[order], re[order], rc[order]
-    new = np.ones(order.shape[0], dtype=np.bool_)
-    new[1:] = (su[1:] != su[:-1]) | (se[1:] != se[:-1]) | (sc[1:] != sc[:-1])
-    first_run = order[new]  # lexsort is stable: the earliest run of each key
-    rank = np.empty(first_run.shape[0], dtype=np.int64)
-    rank[np.argsort(first_run, kind="stable")] = np.arange(first_run.shape[0])
-    run_gid = np.empty(run_start.shape[0], dtype=np.int64)
-    run_gid[order] = rank[np.cumsum(new) - 1]
-    return np.repeat(run_gid, run_len), int(first_run.shape[0])
-
-
-def strike_segments(
-    starts: IntArray, stops: IntArray, key: IntArray, strike: FloatArray
-) -> tuple[IntArray, IntArray, IntArray]:
-    """Sort each underlying's rows by ``(key, strike)``: ``(perm, bounds, seg)``.
-
-    ``perm`` lists the rows in that order (stable); segment ``s`` (one key and strike) is
-    ``perm[bounds[s] : bounds[s + 1]]``; ``seg`` gives each row's segment.
-    """
-    perm = argsort_within(starts, stops, key, strike)
-    n = perm.shape[0]
-    ks, ss = key[perm], strike[perm]
-    new = np.ones(n, dtype=np.bool_)
-    new[1:] = (ks[1:] != ks[:-1]) | (ss[1:] != ss[:-1])
-    bounds = np.append(np.flatnonzero(new), n).astype(np.int64)
-    seg = np.empty(n, dtype=np.int64)
-    seg[perm] = np.cumsum(new) - 1
-    return perm, bounds, seg
-
-
-def _forwards(
-    r: MarketRows,
-    gid: IntArray,
-    n_groups: int,
-    perm: IntArray,
-    bounds: IntArray,
-    t: FloatArray,
-    spots: FloatArray,
-    div_yields: FloatArray,
-    rate: float,
-    mode: str,
-) -> FloatArray:
-    """Per-row forward: the group's forward for ``bsm`` rows, NaN for ``black76`` rows."""
-    g_uid = np.zeros(n_groups, dtype=np.int64)
-    g_uid[gid] = r.uid
-    bsm = r.is_bsm
-    if mode == "carry":
-        count = np.bincount(gid[bsm], minlength=n_groups)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t_key = np.bincount(gid[bsm], t[bsm], n_groups) / count
-        forward = spots[g_uid] * np.exp((rate - div_yields[g_uid]) * t_key)
-        return np.where(bsm, forward[gid], np.nan)
-    K, b, a = r.strike, r.bid, r.ask
-    with np.errstate(invalid="ignore"):
-        ok = bsm & (b > 0.0) & (a > b) & np.isfinite(a) & (t > 0.0) & np.isfinite(t)
-        ok &= (K > 0.0) & np.isfinite(K)
-    spread = np.where(ok, a - b, np.nan)
-    best_call, best_put = best_quotes(bounds, perm, r.is_call, spread)
-    paired = (best_call >= 0) & (best_put >= 0)
-    c, p = best_call[paired], best_put[paired]
-    c_mid = 0.5 * (b[c] + a[c])
-    p_mid = 0.5 * (b[p] + a[p])
-    t_pair = 0.5 * (t[c] + t[p])
-    f_pair = K[c] + np.exp(rate * t_pair) * (c_mid - p_mid)
-    pair_starts = np.searchsorted(gid[c], np.arange(n_groups + 1)).astype(np.int64)
-    median, used = parity_medians(pair_starts, np.abs(c_mid - p_mid), f_pair, N_STRIKES, MIN_PAIRS)
-    t_key = np.full(n_groups, np.nan)
-    t_key[gid] = t  # one settlement instant per group: t is constant within it
-    carry = spots[g_uid] * np.exp((rate - div_yields[g_uid]) * t_key)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        plausible = (median > 0.0) & (np.abs(np.log(median / carry)) <= MAX_LOG_DEVIATION)
-    parity = (used >= MIN_PAIRS) & np.isfinite(carry) & plausible
-    forward = np.where(parity, median, carry)
-    return np.where(bsm, forward[gid], np.nan)
-
-
-def _fill_smile(
-    gid: IntArray,
-    perm: IntArray,
-    bounds: IntArray,
-    seg: IntArray,
-    K: FloatArray,
-    call: BoolArray,
-    F: FloatArray,
-    T: FloatArray,
-    iv: FloatArray,
-    vendor: BoolArray,
-) -> tuple[FloatArray, npt.NDArray[np.int8]]:
-    """``engine.smile.fill_smile`` over all expiry groups at once: ``(iv, source)``."""
-    vol = iv.copy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        placeable = (K > 0) & (F > 0) & (T > 0) & np.isfinite(K) & np.isfinite(F) & np.isfinite(T)
-        x = np.where(placeable, np.log(K / F), np.nan)
-        vol[~(vol > 0) | ~np.isfinite(vol)] = np.nan
-    has = np.isfinite(vol)
-    source = np.where(vendor, SmileSource.VENDOR, SmileSource.SOLVED).astype(np.int8)
-    source[~has] = SmileSource.UNAVAILABLE
-
-    otm = np.where(call, K >= F, K <= F) & placeable
-    call_iv = segment_max(bounds, perm, np.where(call & otm, vol, np.nan))
-    put_iv = segment_max(bounds, perm, np.where(~call & otm, vol, np.nan))
-    sides = np.stack([call_iv, put_iv], axis=1).reshape(-1)  # [call, put] per segment
-    other = sides[2 * seg + call]  # the OTM counterpart's IV: the put's for a call
-    itm = placeable & ~otm & np.isfinite(other)
-    with np.errstate(invalid="ignore"):
-        deep = np.abs(x) >= DEEP_ITM_SD * other * np.sqrt(T)
-    replace = itm & (~has | (deep & (~vendor | SUBSTITUTE_VENDOR)))
-    vol[replace] = other[replace]
-    source[replace] = SmileSource.OTM_SUBSTITUTED
-
-    both = np.isfinite(call_iv) & np.isfinite(put_iv)
-    knot_iv = np.where(both, 0.5 * (call_iv + put_iv), np.fmax(call_iv, put_iv))
-    any_iv = segment_max(bounds, perm, np.where(placeable, vol, np.nan))
-    knot_iv = np.where(np.isfinite(knot_iv), knot_iv, any_iv)
-    first = perm[bounds[:-1]]
-    knot_x, knot_w, knot_g = x[first], knot_iv * knot_iv * T[first], gid[first]
-    knots = np.flatnonzero(np.isfinite(knot_w) & np.isfinite(knot_x))
-    kx, kw, kg = knot_x[knots], knot_w[knots], knot_g[knots]
-    if ((kg[1:] == kg[:-1]) & (kx[1:] < kx[:-1])).any():  # forwards differing within a group
-        order = np.lexsort((kx, kg))
-        kx, kw, kg = kx[order], kw[order], kg[order]
-
-    gaps = np.flatnonzero(np.isnan(vol) & placeable)
-    lo = np.searchsorted(kg, gid[gaps], side="left").astype(np.int64)
-    hi = np.searchsorted(kg, gid[gaps], side="right").astype(np.int64)
-    w, outside = interpolate_gaps(x[gaps], lo, hi, kx, kw)
-    filled = hi > lo
-    rows = gaps[filled]
-    vol[rows] = np.sqrt(w[filled] / T[rows])
-    source[rows] = np.where(outside[filled], SmileSource.EXTRAPOLATED, SmileSource.INTERPOLATED)
-    return vol, source
 
 
 def price_market(
@@ -248,36 +183,17 @@ def price_market(
     rate: float,
     forward: str = "implied",
 ) -> MarketPriced:
-    """Steps 1–4 of the module docstring for every usable row of the market."""
+    """:func:`price_rows` for every usable row of the market."""
     settlement = pl.Series(r.settlement_us).cast(pl.Datetime("us", "UTC"))
     t = years_to_settlement(settlement, as_of)
-    gid, n_groups = expiry_groups(r.uid, r.settlement_us, r.root_code)
-    perm, bounds, seg = strike_segments(r.starts, r.stops, gid, r.strike)
-    row_forward = _forwards(r, gid, n_groups, perm, bounds, t, spots, div_yields, rate, forward)
-    U, K, call = r.underlying_price, r.strike, r.is_call
-    is_bsm = np.isfinite(row_forward)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        carry = np.where(is_bsm, np.log(row_forward / U) / t, 0.0)
-    row_forward = np.where(is_bsm, row_forward, U)
-
-    has_vendor = np.isfinite(r.iv)
-    solved = np.full(r.size, np.nan)
-    missing = np.flatnonzero(~has_vendor)
-    if missing.size:
-        solved[missing] = implied_vol_from_quotes(
-            r.bid[missing],
-            r.ask[missing],
-            U[missing],
-            K[missing],
-            t[missing],
-            np.full(missing.size, rate),
-            carry[missing],
-            call[missing],
-        ).iv
-    iv0 = np.where(has_vendor, r.iv, solved)
-    iv, source = _fill_smile(gid, perm, bounds, seg, K, call, row_forward, t, iv0, has_vendor)
-
-    priced = source != SmileSource.UNAVAILABLE
+    p = price_rows(
+        uid=r.uid, starts=r.starts, stops=r.stops, t=t, settlement_us=r.settlement_us,
+        root_code=r.root_code, strike=r.strike, is_call=r.is_call, bid=r.bid, ask=r.ask,
+        vendor_iv=r.iv, underlying_price=r.underlying_price, is_bsm=r.is_bsm,
+        is_european=r.is_european,
+        spots=spots, div_yields=div_yields, rate=rate, forward=forward,
+    )  # fmt: skip
+    priced = p.iv_source != SmileSource.UNAVAILABLE
     keep = np.flatnonzero(priced).astype(np.int64)
     uid = r.uid[keep]
     starts, stops = segment_bounds(uid, r.n_underlyings)
@@ -288,8 +204,9 @@ def price_market(
         starts=starts,
         stops=stops,
         t=t[keep],
-        forward=row_forward[keep],
-        carry=carry[keep],
-        iv=iv[keep],
+        forward=p.forward[keep],
+        rate=p.rate[keep],
+        carry=p.carry[keep],
+        iv=p.iv[keep],
         no_iv=no_iv,
     )

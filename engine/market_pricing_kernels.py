@@ -1,16 +1,12 @@
-"""Numba kernels of the batched forward and smile fill (:mod:`engine.market_pricing`).
+"""Numba kernels of the forward fit and the smile (:mod:`engine.forward`, :mod:`engine.smile`).
 
 Each kernel loops over many small groups (strike segments, expiry groups, gap rows) in one
 compiled call and has a plain-Python twin; the wrappers pick the twin when
-:func:`engine._jit.use_twins` says so. They reproduce, per group, the rules of
-:func:`engine.forward.implied_forwards` and :func:`engine.smile.fill_smile`:
+:func:`engine._jit.use_twins` says so:
 
 ==========================  ==================================================================
 :func:`best_quotes`         per (expiry, strike) segment, the tightest usable call and put
                             (the earlier row on an equal spread)
-:func:`parity_medians`      per expiry, the median parity forward of the ``n_strikes`` pairs
-                            with the smallest ``|C − P|`` (the lower strike on a tie), exactly
-                            as ``numpy.median`` computes it
 :func:`segment_max`         the largest finite value per (expiry, strike) segment
 :func:`interpolate_gaps`    ``numpy.interp`` of total variance at each gap row over its
                             expiry's knots (same search and formula), with an "outside the
@@ -35,9 +31,6 @@ __all__ = [
     "interpolate_gaps",
     "interpolate_gaps_kernel",
     "interpolate_gaps_twin",
-    "parity_medians",
-    "parity_medians_kernel",
-    "parity_medians_twin",
     "segment_max",
     "segment_max_kernel",
     "segment_max_twin",
@@ -92,79 +85,6 @@ def best_quotes(
         run = best_quotes_twin if use_twins() else best_quotes_kernel
         run(seg_starts, perm, is_call, spread, best_call, best_put)
     return best_call, best_put
-
-
-@kernel()
-def parity_medians_kernel(starts, distance, forward, n_strikes, min_pairs, out, used):  # type: ignore[no-untyped-def]
-    """Group ``g`` owns pairs ``starts[g] .. starts[g + 1]`` (in strike order). Picks the
-    ``n_strikes`` smallest ``distance`` (earlier pair on a tie) and writes the median of
-    their ``forward`` (NaN and 0 used when fewer than ``min_pairs`` pairs exist)."""
-    groups = starts.shape[0] - 1
-    chosen = np.empty((groups, max(n_strikes, 1)))
-    for g in prange(groups):
-        a = starts[g]
-        b = starts[g + 1]
-        m = min(n_strikes, b - a)
-        if m < min_pairs or m == 0:
-            out[g] = np.nan
-            used[g] = 0
-            continue
-        # k-th pick: the smallest (distance, position) above the previous pick
-        prev = -1
-        for k in range(m):
-            best = -1
-            for i in range(a, b):
-                if prev >= 0 and (
-                    distance[i] < distance[prev] or (distance[i] == distance[prev] and i <= prev)
-                ):
-                    continue
-                if best < 0 or distance[i] < distance[best]:
-                    best = i
-            prev = best
-            value = forward[best]
-            j = k  # insertion into the sorted picks
-            while j > 0 and chosen[g, j - 1] > value:
-                chosen[g, j] = chosen[g, j - 1]
-                j -= 1
-            chosen[g, j] = value
-        half = m // 2
-        if m % 2 == 1:
-            out[g] = chosen[g, half]
-        else:
-            out[g] = (chosen[g, half - 1] + chosen[g, half]) / 2.0
-        used[g] = m
-
-
-def parity_medians_twin(
-    starts: IntArray,
-    distance: FloatArray,
-    forward: FloatArray,
-    n_strikes: int,
-    min_pairs: int,
-    out: FloatArray,
-    used: IntArray,
-) -> None:
-    """Plain-Python twin of :func:`parity_medians_kernel` (stable argsort + ``np.median``)."""
-    for g in range(starts.shape[0] - 1):
-        a, b = int(starts[g]), int(starts[g + 1])
-        sel = a + np.argsort(distance[a:b], kind="stable")[:n_strikes]
-        if sel.shape[0] < min_pairs:
-            out[g], used[g] = math.nan, 0
-        else:
-            out[g], used[g] = float(np.median(forward[sel])), sel.shape[0]
-
-
-def parity_medians(
-    starts: IntArray, distance: FloatArray, forward: FloatArray, n_strikes: int, min_pairs: int
-) -> tuple[FloatArray, IntArray]:
-    """Median parity forward per group and the number of pairs it used (see the kernel)."""
-    n = max(starts.shape[0] - 1, 0)
-    out = np.full(n, np.nan)
-    used = np.zeros(n, dtype=np.int64)
-    if n:
-        run = parity_medians_twin if use_twins() else parity_medians_kernel
-        run(starts, distance, forward, int(n_strikes), int(min_pairs), out, used)
-    return out, used
 
 
 @kernel()

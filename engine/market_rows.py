@@ -73,7 +73,8 @@ class MarketRows:
     ``rows``: positions in the frame; ``uid``: underlying index; ``starts`` / ``stops``:
     each underlying's range in these arrays. Columns as in :data:`engine.chain.SCHEMA`
     (``iv`` NaN where unusable, ``open_interest`` as float64), plus ``settlement_us``
-    (µs since the epoch, UTC), ``expiration_day`` (days since 1970-01-01), ``is_bsm`` and
+    (µs since the epoch, UTC), ``expiration_day`` (days since 1970-01-01), ``is_bsm``,
+    ``is_european`` and
     ``root_code`` (a dense code per distinct root, 0 for a null root). ``status`` per
     underlying (:class:`Status`); ``excluded``: one row per (underlying, reason) with a count.
     """
@@ -94,6 +95,7 @@ class MarketRows:
     settlement_us: IntArray
     expiration_day: IntArray
     is_bsm: BoolArray
+    is_european: BoolArray
     root_code: IntArray
     status: npt.NDArray[np.int8]
     excluded: pl.DataFrame
@@ -215,6 +217,7 @@ def market_rows(
             _suspect(as_of_utc).alias("suspect"),
             pl.col("contract").hash().alias("hash"),
             (pl.col("model") == "bsm").fill_null(False).alias("bsm"),
+            (pl.col("style") == "european").fill_null(False).alias("european"),
             pl.col("settlement").dt.epoch("us").fill_null(0).alias("settlement_us"),
             pl.col("expiration").cast(pl.Int64).fill_null(0).alias("expiration_day"),
         )
@@ -273,6 +276,7 @@ def market_rows(
         settlement_us=cols["settlement_us"].to_numpy()[rows].astype(np.int64),
         expiration_day=cols["expiration_day"].to_numpy()[rows].astype(np.int64),
         is_bsm=cols["bsm"].to_numpy()[rows].astype(np.bool_),
+        is_european=cols["european"].to_numpy()[rows].astype(np.bool_),
         root_code=root_all[rows],
         status=status,
         excluded=excluded,

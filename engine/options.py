@@ -33,7 +33,7 @@ from typing import Final
 
 from engine.errors import ConfigurationError
 from engine.exposures import DEALER_MODELS
-from engine.pricing import FORWARD_MODES
+from engine.forward import FORWARD_MODES
 
 __all__ = ["OPTION_NAMES", "PROFILE_CHOICES", "AnalysisOptions", "parse_options"]
 

@@ -10,9 +10,18 @@ Conventions of the script (every one differs from the engine's ``native`` preset
   Black-Scholes gamma ``γ(L) = n(d1) / (L·σ·√T)``, ``d1 = (ln(L/K) + σ²T/2) / (σ√T)``,
   ``r = q = 0``, ``σ`` the vendor's IV (decimal).
 - **Time**: ``T = numpy.busday_count(file_date, expiration) / year_days`` (Monday–Friday,
-  no holidays), ``file_date`` the New York calendar date of the snapshot. An expiry 0
-  business days away gets ``T = 1/year_days`` when ``zero_dte_floor`` is true and is dropped
-  when false; a negative count is dropped.
+  no holidays). ``file_date`` is the date printed in the file (the script's ``todayDate``):
+  the New York calendar date of the snapshot's ``fetched_at`` when set (a download taken
+  after the close is stamped with its download time), else of ``as_of``
+  (:func:`file_date`). An expiry 0 business days away gets ``T = 1/year_days`` when
+  ``zero_dte_floor`` is true and is dropped when false; a negative count is dropped. numpy
+  counts an expiration before the file date over ``(expiration, file_date]``, so from a
+  weekend file date the Friday before is 0 business days away, as in the script.
+- **Rows**: every row the script reads (:func:`script_rows`). The script ignores quotes and
+  clock time, so besides the validator's used rows it takes the quarantined rows whose
+  problem it never looks at (:data:`SCRIPT_IGNORES`: a contract already settled, a crossed
+  or invalid quote, a bad multiplier, …); rows without a right, a positive strike or an
+  expiration date stay out.
 - **Flip**: the first sign change of the profile walking up the grid, linearly
   interpolated: with ``i = numpy.where(numpy.diff(numpy.sign(profile)))[0][0]``,
   ``flip = L[i+1] − (L[i+1] − L[i]) · p[i+1] / (p[i+1] − p[i])``. Status ``available``, or
@@ -32,18 +41,23 @@ from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
+import polars as pl
 
+from engine.chain import REASONS, SCHEMA, ChainSnapshot
 from engine.errors import ConfigurationError
 from engine.typing import BoolArray, FloatArray
-from engine.zero_dte import DateArrayLike, as_date_array
+from engine.zero_dte import DateArrayLike, as_date_array, new_york_date
 
 __all__ = [
     "CONTRACT_SIZE",
     "GRID_POINTS",
+    "SCRIPT_IGNORES",
     "PerfilievResult",
     "busday_years",
+    "file_date",
     "first_crossing",
     "perfiliev_analysis",
+    "script_rows",
 ]
 
 CONTRACT_SIZE: Final = 100.0
@@ -51,6 +65,29 @@ GRID_POINTS: Final = 60
 GRID_LOWER: Final = 0.8
 GRID_UPPER: Final = 1.2
 _SQRT_2PI: Final = float(np.sqrt(2 * np.pi))
+
+SCRIPT_IGNORES: Final = frozenset(
+    {
+        "missing_contract",  # the option symbol is never read
+        "invalid_expiration",  # only when the date is there: a settlement instant is not read
+        "invalid_underlying_price",  # the script prices everything at the file's spot
+        "invalid_multiplier",  # the contract size is 100 whatever the multiplier
+        "unknown_model",
+        "unknown_style",
+        "invalid_open_interest",  # a missing OI adds nothing (pandas sums skip NaN)
+        "invalid_price",  # bid, ask and last are never read
+        "duplicate_contract",  # every line of the file is summed
+        "expired",  # no clock: the business-day count decides (T floored or dropped)
+        "crossed_quote",  # the vendor IV is used as it is, quotes are never read
+    }
+)
+"""Quarantine reasons (:data:`engine.chain.REASONS`) of rows the script still reads.
+
+The others, ``unknown_right`` and ``invalid_strike``, leave the script without a side or a
+strike to put the row on. Because the validator records only the first reason of a row,
+:func:`script_rows` also checks the right, the strike and the expiration date itself.
+"""
+assert frozenset(REASONS) > SCRIPT_IGNORES
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -71,6 +108,43 @@ class PerfilievResult:
     profile: FloatArray
     gamma_flip: float | None
     status: Literal["available", "no_boundary"]
+
+
+def file_date(snapshot: ChainSnapshot) -> date:
+    """The script's ``todayDate``: New York date of ``fetched_at`` when set, else of ``as_of``."""
+    stamp = snapshot.fetched_at if snapshot.fetched_at is not None else snapshot.as_of
+    return new_york_date(stamp)
+
+
+def script_rows(used: pl.DataFrame, quarantine: pl.DataFrame) -> pl.DataFrame:
+    """The rows the script reads, in the columns and conventions of the validator's used rows.
+
+    ``used`` and ``quarantine`` are :class:`~engine.chain.ValidatedChain`'s frames. A
+    quarantined row is taken back when its reason is in :data:`SCRIPT_IGNORES` and it has a
+    right, a finite positive strike and an expiration date; it then gets the used rows'
+    normalization (missing volume 0, missing floats NaN, a non-positive IV NaN). The result is
+    sorted like ``used`` (expiration, strike, root, right).
+    """
+    strike = pl.col("strike")
+    back = quarantine.filter(
+        pl.col("reason").is_in(sorted(SCRIPT_IGNORES))
+        & pl.col("is_call").is_not_null()
+        & strike.is_not_null()
+        & strike.is_finite()
+        & (strike > 0)
+        & pl.col("expiration").is_not_null()
+    ).select(list(SCHEMA))
+    if back.height == 0:
+        return used
+    iv = pl.col("iv")
+    floats = [c for c, dtype in SCHEMA.items() if dtype == pl.Float64]
+    back = back.with_columns(
+        pl.col("volume").fill_null(0).clip(lower_bound=0),
+        *(pl.col(c).fill_null(float("nan")) for c in floats),
+    ).with_columns(pl.when(iv.is_finite() & (iv > 0)).then(iv).otherwise(float("nan")).alias("iv"))
+    return pl.concat([used.select(list(SCHEMA)), back], how="vertical").sort(
+        ["expiration", "strike", "root", "is_call"], maintain_order=True
+    )
 
 
 def busday_years(

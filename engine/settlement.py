@@ -25,6 +25,15 @@ Rules (all times America/New_York, holidays and early closes from the NYSE calen
 
 An expiration date that is not a trading session (a Saturday expiry of the pre-2015
 convention, or a data error) settles at the close of the session before it.
+
+Quote time (:func:`quote_time`): a stamp that is a download or fetch time (a Cboe quote
+table saved on a Sunday, a clock read when the provider sent no quote time) is turned into
+the time the quotes were made. Inside a session of the underlying's options (09:30 to the
+options' close, New York) the stamp is kept; otherwise it becomes the options' close of the
+last session before it. Options close at the NYSE close (16:00, 13:00 on early-close days)
+or, for the underlyings of :data:`LATE_CLOSE` (index options and the ETFs whose options
+trade 15 minutes longer), 15 minutes after it (16:15, 13:15). Futures options (``ES=F``,
+``black76``) trade nearly around the clock: their stamp is kept.
 """
 
 from __future__ import annotations
@@ -38,12 +47,19 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from engine.errors import CalendarError, ConfigurationError
+from engine.errors import CalendarError, ConfigurationError, InvalidHeaderError
 
 __all__ = [
     "CALENDAR_RANGE",
+    "LATE_CLOSE",
+    "LATE_CLOSE_DELAY",
+    "NEW_YORK",
     "ROOT_RULES",
     "Rule",
+    "closes_late",
+    "option_close",
+    "quote_time",
+    "register_late_close",
     "register_root",
     "rule_for",
     "settlement_instant",
@@ -75,12 +91,50 @@ ROOT_RULES: dict[str, Rule] = {
 
 _MODEL_DEFAULT: Final[dict[str, Rule]] = {"bsm": "pm_close", "black76": "cme_european"}
 
+LATE_CLOSE_DELAY: Final = timedelta(minutes=15)
+"""How much later than the NYSE close the options of :data:`LATE_CLOSE` stop trading."""
+
+LATE_CLOSE: set[str] = {
+    # Cash-settled index options (Cboe Rule 5.1(b)(2): 09:30-16:15) and their roots.
+    "SPX", "SPXW", "SPXPM", "XSP", "NDX", "NDXP", "XND", "RUT", "RUTW", "MRUT", "DJX",
+    "OEX", "XEO", "VIX", "VIXW", "MXEF", "MXEA",
+    # ETF and ETN options the exchanges let trade until 16:15 (the list brokers republish).
+    "SPY", "QQQ", "IWM", "DIA", "MDY", "OEF", "IWN", "IWO", "IWV", "EEM", "EFA", "GLD",
+    "KBE", "KRE", "XHB", "XME", "XRT", "XLB", "XLC", "XLE", "XLF", "XLI", "XLK", "XLP",
+    "XLRE", "XLU", "XLV", "XLY", "DBA", "DBB", "DBC", "DBO", "UNG", "UUP", "MOO", "SLX",
+    "VXX", "VXZ", "VIXY", "VIXM", "UVXY", "SVXY", "UVIX", "SVIX",
+}  # fmt: skip
+"""Underlyings and option roots whose options trade until 16:15 New York (13:15 on early
+closes) instead of 16:00. Extend with :func:`register_late_close`."""
+
+_CME_RULES: Final = ("cme_european", "cme_quarterly")
+
 
 def register_root(root: str, rule: Rule) -> None:
     """Add or replace the settlement rule of an option root."""
     if rule not in RULES:
         raise ConfigurationError(f"unknown settlement rule {rule!r}; choose one of {RULES}")
     ROOT_RULES[root.upper()] = rule
+
+
+def register_late_close(*symbols: str) -> None:
+    """Mark underlyings (or option roots) whose options trade until 16:15 New York."""
+    for symbol in symbols:
+        name = _symbol(symbol)
+        if not name:
+            raise ConfigurationError(f"invalid symbol {symbol!r} for register_late_close")
+        LATE_CLOSE.add(name)
+
+
+def _symbol(symbol: str) -> str:
+    """``" _spx "``, ``"^SPX"``, ``"I:SPX"`` -> ``"SPX"`` (the adapters' decorations)."""
+    text = str(symbol).strip().upper()
+    return text.removeprefix("I:").lstrip("_^$")
+
+
+def closes_late(underlying: str) -> bool:
+    """Whether the options of ``underlying`` (or of that option root) close at 16:15."""
+    return _symbol(underlying) in LATE_CLOSE
 
 
 def rule_for(root: str | None, model: str | None = "bsm") -> Rule:
@@ -107,12 +161,19 @@ def _closes() -> dict[date, datetime]:
     return dict(zip(sessions, closes, strict=True))
 
 
+@functools.cache
+def _first_session() -> date:
+    return min(_closes())
+
+
 def _session_on_or_before(day: date) -> date:
     closes = _closes()
     if not CALENDAR_RANGE[0] <= day <= CALENDAR_RANGE[1]:
         raise CalendarError(f"expiration {day} is outside the calendar range {CALENDAR_RANGE}")
     probe = day
     while probe not in closes:
+        if probe < _first_session():
+            raise CalendarError(f"no session on or before {day} in the calendar range")
         probe -= timedelta(days=1)
     return probe
 
@@ -171,3 +232,56 @@ def with_settlement(frame: pl.DataFrame) -> pl.DataFrame:
     base = frame.drop("settlement") if "settlement" in frame.columns else frame
     joined = base.join(table, on=["root", "expiration", "model"], how="left", nulls_equal=True)
     return joined.select(frame.columns if "settlement" in frame.columns else joined.columns)
+
+
+def _session_before(day: date) -> date:
+    """The last session strictly before ``day``."""
+    closes = _closes()
+    first = _first_session()
+    probe = day - timedelta(days=1)
+    while probe not in closes:
+        if probe < first:
+            raise CalendarError(f"no session before {day} in the calendar range {CALENDAR_RANGE}")
+        probe -= timedelta(days=1)
+    return probe
+
+
+def option_close(session: date, underlying: str) -> datetime:
+    """The UTC instant the options of ``underlying`` stop trading in the session ``session``.
+
+    The NYSE close (16:00, 13:00 on early closes), :data:`LATE_CLOSE_DELAY` later for the
+    underlyings of :data:`LATE_CLOSE`. ``session`` must be a trading session.
+    """
+    closes = _closes()
+    if session not in closes:
+        raise CalendarError(f"{session} is not an NYSE session")
+    return closes[session] + (LATE_CLOSE_DELAY if closes_late(underlying) else timedelta(0))
+
+
+def _trades_around_the_clock(underlying: str, model: str | None) -> bool:
+    text = str(underlying).strip().upper()
+    if model == "black76" or text.endswith("=F") or text.startswith("/"):
+        return True
+    return ROOT_RULES.get(_symbol(text)) in _CME_RULES
+
+
+def quote_time(stamp: datetime, underlying: str, model: str | None = None) -> datetime:
+    """When quotes stamped ``stamp`` (a download or fetch time) were made, in UTC.
+
+    Inside a session of the underlying's options (09:30 New York to :func:`option_close`)
+    the stamp is kept; after the close, on a weekend or holiday, or before the open, it
+    becomes the options' close of the last session before it. Futures options
+    (``ES=F``, a ``black76`` model, a CME root of :data:`ROOT_RULES`) keep the stamp.
+    """
+    if not isinstance(stamp, datetime) or stamp.tzinfo is None or stamp.utcoffset() is None:
+        raise InvalidHeaderError(f"{underlying}: the stamp {stamp!r} must be timezone-aware")
+    at = stamp.astimezone(UTC)
+    if _trades_around_the_clock(underlying, model):
+        return at
+    day = at.astimezone(NEW_YORK).date()
+    if not CALENDAR_RANGE[0] <= day <= CALENDAR_RANGE[1]:
+        raise CalendarError(f"the stamp {at} is outside the calendar range {CALENDAR_RANGE}")
+    if day in _closes() and at >= _at_open(day):
+        close = option_close(day, underlying)
+        return min(at, close)
+    return option_close(_session_before(day), underlying)

@@ -1,38 +1,29 @@
-"""Filling a chain's implied vols within each expiry's smile, with a source flag per row.
+"""One implied-vol smile per expiry: at each strike the call and the put share one IV.
 
-Input: one row per contract, in any order — an expiry group id (one expiry of one root: the
-rows that share a settlement instant and a forward), strike, right, the row's forward F
-(in the strike's units), t (years), the IV so far (decimal; NaN where the vendor sent none
-and none could be solved) and whether that IV is the vendor's. Output: the filled IV and a
-:class:`SmileSource` code per row, in input order.
+Input: per contract its expiry group (one settlement instant of one root of one underlying:
+the rows that share a forward), strike, right, the group's forward ``F`` (strike units),
+``t`` (years), the IV solved from the contract's own mid quote on that forward
+(``iv_quote``, NaN where the quote is missing, crossed or not solvable) and the provider's
+IV (``iv_vendor``, NaN where none). The rows are grouped in (group, strike) *segments* by
+:func:`engine.forward.strike_segments`. Output: one IV per segment, given to every contract
+of the segment, and a :class:`SmileSource` code (``docs/conventions.md``, "Implied vols").
 
-Two steps, per expiry group:
+The strike's IV is the first available of:
 
-1. **OTM substitution.** At each strike the out-of-the-money option (call with K >= F, put
-   with K <= F; at K = F both count as OTM) carries the information; the in-the-money
-   quote's time value is small against its spread, and for American options it carries
-   the early-exercise premium. An ITM row takes the IV of the OTM option at the same strike
-   (same group), when that one has an IV, if
+1. ``quote_otm`` — the out-of-the-money option's quote: the call's where ``K > F``, the
+   put's where ``K < F``; at ``K = F`` exactly the mean of both (the blend at the forward).
+   The OTM quote carries the information: the ITM quote's time value is small against its
+   spread and, for American options, holds the early-exercise premium.
+2. ``quote_itm`` — the in-the-money option's quote, when the OTM side has no solvable one.
+3. ``vendor_fallback`` — no solvable quote at the strike: the provider's IV of the OTM
+   option, else of the ITM one (counted in ``data_quality.iv_sources``).
+4. ``interpolated`` — total variance ``w = σ²t`` linear in log-moneyness ``x = ln(K/F)``
+   between the neighbouring strikes that have an IV; ``extrapolated`` beyond the outermost
+   ones (flat total variance: the wing's vol).
+5. ``unavailable`` — none of the above (NaN): such contracts cannot be priced.
 
-   - its own IV is missing, or
-   - it is *deep* in the money — ``|ln(K/F)| >= deep_itm_sd · σ_otm · √t`` — and its IV
-     was solved (not the vendor's, unless ``substitute_vendor=True``).
-
-   The default ``deep_itm_sd = 0`` makes every ITM option take the OTM IV (the "OTM smile"
-   convention): at one strike both options have the same vega and the OTM quote the tighter
-   spread, so its IV is at least as precise, and the call and put then agree, as parity
-   says they must. ``deep_itm_sd = 1`` replaces only options more than one standard
-   deviation in the money.
-2. **Interpolation.** The knots of the group's smile are its strikes with an IV (the OTM
-   option's where it has one, else the ITM option's), placed at log-moneyness
-   ``x = ln(K/F)`` with total variance ``w = σ²t``. A row still without IV gets ``w``
-   linearly interpolated in ``x`` between the neighbouring knots (``interpolated``), or the
-   nearest wing knot's ``w`` beyond the outermost knots — flat extrapolation in total
-   variance, i.e. the wing's vol (``extrapolated``). A group without any knot leaves its
-   gaps ``unavailable`` (NaN), as do rows whose strike, forward or t is not positive and
-   finite.
-
-Rows with an IV keep it and their source (``vendor`` / ``solved``) unless step 1 replaces it.
+Because call and put at a strike then have the same S, K, T, r, carry and σ, their gammas
+(and vannas) are equal, as parity requires of European options.
 """
 
 from __future__ import annotations
@@ -44,124 +35,104 @@ from typing import Final, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from engine.typing import FloatArray
+from engine.market_pricing_kernels import interpolate_gaps, segment_max
+from engine.typing import BoolArray, FloatArray, IntArray
 
-__all__ = ["SMILE_SOURCE_NAMES", "SmileFill", "SmileSource", "fill_smile"]
+__all__ = ["SMILE_SOURCE_NAMES", "SmileFill", "SmileSource", "strike_smile"]
 
 
 class SmileSource(IntEnum):
-    """Where a row's IV comes from (int8 in :attr:`SmileFill.source`)."""
+    """Where a strike's IV comes from (int8 in :attr:`SmileFill.source`)."""
 
-    VENDOR = 0
-    SOLVED = 1
-    OTM_SUBSTITUTED = 2
+    QUOTE_OTM = 0
+    QUOTE_ITM = 1
+    VENDOR_FALLBACK = 2
     INTERPOLATED = 3
     EXTRAPOLATED = 4
     UNAVAILABLE = 5
 
 
 SMILE_SOURCE_NAMES: Final = MappingProxyType({int(s): s.name.lower() for s in SmileSource})
-"""Source code -> snake_case name (``0 -> "vendor"``, ``2 -> "otm_substituted"`` …)."""
+"""Source code -> snake_case name (``0 -> "quote_otm"``, ``2 -> "vendor_fallback"`` …)."""
 
 
 class SmileFill(NamedTuple):
-    """Filled IV (decimal, NaN only where ``unavailable``) and its source, in input order."""
+    """Per row: the IV (decimal, NaN only where ``unavailable``) and its source code."""
 
     iv: FloatArray
     source: npt.NDArray[np.int8]
 
 
-def _segment_max(values: FloatArray, seg: npt.NDArray[np.intp], n_seg: int) -> FloatArray:
-    """Largest finite value per segment (NaN where none)."""
-    out = np.full(n_seg, -np.inf)
-    finite = np.isfinite(values)
-    np.maximum.at(out, seg[finite], values[finite])
-    out[out == -np.inf] = np.nan
-    return out
+def _first(*candidates: tuple[FloatArray, int]) -> tuple[FloatArray, npt.NDArray[np.int8]]:
+    """The first finite candidate per segment and the code that goes with it."""
+    n = candidates[0][0].shape[0]
+    value = np.full(n, np.nan)
+    code = np.full(n, SmileSource.UNAVAILABLE, dtype=np.int8)
+    for values, c in candidates:
+        take = np.isnan(value) & np.isfinite(values) & (values > 0.0)
+        value[take] = values[take]
+        code[take] = c
+    return value, code
 
 
-def fill_smile(
-    group: npt.ArrayLike,
-    strike: npt.ArrayLike,
-    is_call: npt.ArrayLike,
-    forward: npt.ArrayLike,
-    t: npt.ArrayLike,
-    iv: npt.ArrayLike,
-    vendor: npt.ArrayLike,
-    *,
-    deep_itm_sd: float = 0.0,
-    substitute_vendor: bool = False,
+def strike_smile(
+    perm: IntArray,
+    bounds: IntArray,
+    seg: IntArray,
+    gid: IntArray,
+    strike: FloatArray,
+    is_call: BoolArray,
+    forward: FloatArray,
+    t: FloatArray,
+    iv_quote: FloatArray,
+    iv_vendor: FloatArray,
 ) -> SmileFill:
-    """Fill missing and deep-ITM implied vols within each expiry group (see the module doc).
+    """One IV per (group, strike) segment, given to each row (see the module docstring).
 
-    All arguments are 1-d columns of one length, or scalars (broadcast). ``vendor`` is True
-    where ``iv`` is the provider's own value. Raises ``ValueError`` for columns of other
-    shapes.
+    ``perm``/``bounds``/``seg`` from :func:`engine.forward.strike_segments` (segments
+    ascending by group, then strike); every other argument is one value per row.
     """
-    args = [np.asarray(a) for a in (group, strike, is_call, forward, t, iv, vendor)]
-    shape = np.broadcast_shapes(*(a.shape for a in args))
-    if len(shape) > 1:
-        raise ValueError(f"fill_smile takes 1-d columns, got shape {shape}")
-    n = shape[0] if shape else 1
-    grp, K, call, F, T, vol, from_vendor = (np.broadcast_to(a, (n,)) for a in args)
-    _, gid_ = np.unique(grp, return_inverse=True)
-    gid = gid_.reshape(-1)
-    K = K.astype(np.float64)
-    call = call.astype(np.bool_)
-    F = F.astype(np.float64)
-    T = T.astype(np.float64)
-    vol = vol.astype(np.float64)  # a copy: filled in place below
-    from_vendor = from_vendor.astype(np.bool_)
-
+    n_seg = max(bounds.shape[0] - 1, 0)
+    if n_seg == 0:
+        return SmileFill(np.zeros(0), np.zeros(0, dtype=np.int8))
+    first = perm[bounds[:-1]]
+    K, F, T, g = strike[first], forward[first], t[first], gid[first]
     with np.errstate(invalid="ignore", divide="ignore"):
         placeable = (K > 0) & (F > 0) & (T > 0) & np.isfinite(K) & np.isfinite(F) & np.isfinite(T)
         x = np.where(placeable, np.log(K / F), np.nan)
-        vol[~(vol > 0) | ~np.isfinite(vol)] = np.nan
-    has = np.isfinite(vol)
-    source = np.where(from_vendor, SmileSource.VENDOR, SmileSource.SOLVED).astype(np.int8)
-    source[~has] = SmileSource.UNAVAILABLE
 
-    # Segments: one (group, strike) each.
-    order = np.lexsort((K, gid))
-    gs, ks = gid[order], K[order]
-    new_seg = np.r_[True, (gs[1:] != gs[:-1]) | (ks[1:] != ks[:-1])] if n else np.zeros(0, bool)
-    seg_sorted = np.cumsum(new_seg) - 1
-    seg = np.empty(n, dtype=np.intp)
-    seg[order] = seg_sorted
-    n_seg = int(seg_sorted[-1]) + 1 if n else 0
+    def side(values: FloatArray, call: bool) -> FloatArray:
+        return segment_max(bounds, perm, np.where(is_call == call, values, np.nan))
 
-    otm = np.where(call, K >= F, K <= F) & placeable
-    call_iv = _segment_max(np.where(call & otm, vol, np.nan), seg, n_seg)
-    put_iv = _segment_max(np.where(~call & otm, vol, np.nan), seg, n_seg)
-    other = np.where(call, put_iv[seg], call_iv[seg])  # the OTM counterpart's IV
-    itm = placeable & ~otm & np.isfinite(other)
+    cq, pq = side(iv_quote, True), side(iv_quote, False)
+    cv, pv = side(iv_vendor, True), side(iv_vendor, False)
+    above, below = K > F, K < F
     with np.errstate(invalid="ignore"):
-        deep = np.abs(x) >= deep_itm_sd * other * np.sqrt(T)
-    replace = itm & (~has | (deep & (~from_vendor | substitute_vendor)))
-    vol[replace] = other[replace]
-    source[replace] = SmileSource.OTM_SUBSTITUTED
+        at_f = np.where(np.isfinite(cq) & np.isfinite(pq), 0.5 * (cq + pq), np.fmax(cq, pq))
+    otm_q = np.where(above, cq, np.where(below, pq, at_f))
+    itm_q = np.where(above, pq, np.where(below, cq, np.nan))
+    otm_v = np.where(above, cv, np.where(below, pv, np.fmax(cv, pv)))
+    itm_v = np.where(above, pv, np.where(below, cv, np.nan))
+    vol, code = _first(
+        (otm_q, SmileSource.QUOTE_OTM),
+        (itm_q, SmileSource.QUOTE_ITM),
+        (otm_v, SmileSource.VENDOR_FALLBACK),
+        (itm_v, SmileSource.VENDOR_FALLBACK),
+    )
+    vol[~placeable] = np.nan
+    code[~placeable] = SmileSource.UNAVAILABLE
 
-    # Knots: per segment the OTM IV, else any IV there.
-    both = np.isfinite(call_iv) & np.isfinite(put_iv)  # only at K = F exactly
-    knot_iv = np.where(both, 0.5 * (call_iv + put_iv), np.fmax(call_iv, put_iv))
-    any_iv = _segment_max(np.where(placeable, vol, np.nan), seg, n_seg)
-    knot_iv = np.where(np.isfinite(knot_iv), knot_iv, any_iv)
-    seg_first = order[new_seg]
-    knot_x = x[seg_first]
-    knot_w = knot_iv * knot_iv * T[seg_first]
-    knot_g = gid[seg_first]
-    is_knot = np.isfinite(knot_w) & np.isfinite(knot_x)
-
+    knots = np.flatnonzero(np.isfinite(vol))
+    kx, kw, kg = x[knots], vol[knots] ** 2 * T[knots], g[knots]
+    if ((kg[1:] < kg[:-1]) | ((kg[1:] == kg[:-1]) & (kx[1:] < kx[:-1]))).any():
+        order = np.lexsort((kx, kg))
+        kx, kw, kg = kx[order], kw[order], kg[order]
     gaps = np.flatnonzero(np.isnan(vol) & placeable)
-    for g in np.unique(gid[gaps]):
-        rows = gaps[gid[gaps] == g]
-        sel = is_knot & (knot_g == g)
-        if not sel.any():
-            continue
-        by_x = np.argsort(knot_x[sel], kind="stable")
-        xk, wk = knot_x[sel][by_x], knot_w[sel][by_x]
-        w = np.interp(x[rows], xk, wk)
-        vol[rows] = np.sqrt(w / T[rows])
-        outside = (x[rows] < xk[0]) | (x[rows] > xk[-1])
-        source[rows] = np.where(outside, SmileSource.EXTRAPOLATED, SmileSource.INTERPOLATED)
-    return SmileFill(vol, source)
+    lo = np.searchsorted(kg, g[gaps], side="left").astype(np.int64)
+    hi = np.searchsorted(kg, g[gaps], side="right").astype(np.int64)
+    w, outside = interpolate_gaps(x[gaps], lo, hi, kx, kw)
+    filled = hi > lo
+    rows = gaps[filled]
+    vol[rows] = np.sqrt(w[filled] / T[rows])
+    code[rows] = np.where(outside[filled], SmileSource.EXTRAPOLATED, SmileSource.INTERPOLATED)
+    return SmileFill(vol[seg], code[seg])

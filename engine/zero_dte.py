@@ -7,7 +7,9 @@ validator already quarantined contracts whose settlement is at or before ``as_of
 
 Units: GEX in USD of dealer delta change per 1 % move (any consistent unit works; the block
 only sums and divides); ``pct_of_total_gex`` in percent: ``100 · 0DTE net GEX / total net
-GEX``, ``None`` when the total is zero or a value is not finite.
+GEX`` (the vendor's formula: negative when the two differ in sign; the narrative then gives
+both amounts instead), ``None`` when the total is zero or a value is not finite; never
+``-0.0``.
 """
 
 from __future__ import annotations
@@ -78,9 +80,9 @@ def zero_dte(today: date, expiration: DateArrayLike, gex: npt.ArrayLike) -> Zero
     mask = zero_dte_mask(expiration, today)
     if mask.shape != values.shape:
         raise ValueError(f"{mask.size} expiration dates for {values.size} GEX values")
-    today_gex = float(np.sum(values[mask]))
+    today_gex = float(np.sum(values[mask])) + 0.0  # + 0.0: never -0.0
     total = float(np.sum(values))
-    pct = 100.0 * today_gex / total if total != 0.0 and np.isfinite(total) else None
+    pct = 100.0 * today_gex / total + 0.0 if total != 0.0 and np.isfinite(total) else None
     if pct is not None and not np.isfinite(pct):
         pct = None
     return ZeroDte(

@@ -11,7 +11,18 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from api.deps import Authorized, Expiration, Expiry, MinOi, Service, StrikeRange, Symbol, parse_day
+from api.deps import (
+    Authorized,
+    DealerModel,
+    Expiration,
+    Expiry,
+    MinOi,
+    Service,
+    StrikeRange,
+    Symbol,
+    parse_day,
+    parse_dealer_model,
+)
 from api.http_errors import DATA_RESPONSES
 from api.routes._respond import ViewCache
 from api.schemas.exposure import (
@@ -51,10 +62,17 @@ def _views(request: Request) -> ViewCache:
 
 
 @router.get("/summary/{symbol}", operation_id="exposure_summary", response_model=SummaryResponse)
-async def summary(_: Authorized, request: Request, service: Service, symbol: Symbol) -> Response:
+async def summary(
+    _: Authorized,
+    request: Request,
+    service: Service,
+    symbol: Symbol,
+    dealer_model: DealerModel = None,
+) -> Response:
     """Net GEX/DEX/VEX/CHEX, gamma flip, regime, hedging for ±1 %, and the 0DTE share."""
-    a = await service.analysis_async(symbol)
-    return _views(request).respond(("summary", a.symbol), (a,), lambda: summary_view(a))
+    model = parse_dealer_model(dealer_model)
+    a = await service.analysis_async(symbol, dealer_model=model)
+    return _views(request).respond(("summary", a.symbol, model), (a,), lambda: summary_view(a))
 
 
 @router.get("/gex/{symbol}", operation_id="exposure_gex", response_model=GexResponse)
@@ -65,62 +83,96 @@ async def gex(
     symbol: Symbol,
     expiration: Expiration = None,
     min_oi: MinOi = None,
+    dealer_model: DealerModel = None,
 ) -> Response:
     """Gamma exposure by strike (USD per 1 % move), ascending strikes."""
     day = parse_day(expiration, "expiration")
-    a = await service.analysis_async(symbol, expiration=day, min_oi=min_oi)
-    key = ("gex", a.symbol, day, min_oi)
+    model = parse_dealer_model(dealer_model)
+    a = await service.analysis_async(symbol, expiration=day, min_oi=min_oi, dealer_model=model)
+    key = ("gex", a.symbol, day, min_oi, model)
     return _views(request).respond(key, (a,), lambda: gex_view(a))
 
 
 @router.get("/dex/{symbol}", operation_id="exposure_dex", response_model=DexResponse)
 async def dex(
-    _: Authorized, request: Request, service: Service, symbol: Symbol, expiration: Expiration = None
+    _: Authorized,
+    request: Request,
+    service: Service,
+    symbol: Symbol,
+    expiration: Expiration = None,
+    dealer_model: DealerModel = None,
 ) -> Response:
     """Delta exposure by strike (USD)."""
     day = parse_day(expiration, "expiration")
-    a = await service.analysis_async(symbol, expiration=day)
-    return _views(request).respond(("dex", a.symbol, day), (a,), lambda: dex_view(a))
+    model = parse_dealer_model(dealer_model)
+    a = await service.analysis_async(symbol, expiration=day, dealer_model=model)
+    return _views(request).respond(("dex", a.symbol, day, model), (a,), lambda: dex_view(a))
 
 
 @router.get("/vex/{symbol}", operation_id="exposure_vex", response_model=VexResponse)
 async def vex(
-    _: Authorized, request: Request, service: Service, symbol: Symbol, expiration: Expiration = None
+    _: Authorized,
+    request: Request,
+    service: Service,
+    symbol: Symbol,
+    expiration: Expiration = None,
+    dealer_model: DealerModel = None,
 ) -> Response:
     """Vanna exposure by strike (USD per vol point) and its interpretation."""
     day = parse_day(expiration, "expiration")
-    a = await service.analysis_async(symbol, expiration=day)
-    return _views(request).respond(("vex", a.symbol, day), (a,), lambda: vex_view(a))
+    model = parse_dealer_model(dealer_model)
+    a = await service.analysis_async(symbol, expiration=day, dealer_model=model)
+    return _views(request).respond(("vex", a.symbol, day, model), (a,), lambda: vex_view(a))
 
 
 @router.get("/chex/{symbol}", operation_id="exposure_chex", response_model=ChexResponse)
 async def chex(
-    _: Authorized, request: Request, service: Service, symbol: Symbol, expiration: Expiration = None
+    _: Authorized,
+    request: Request,
+    service: Service,
+    symbol: Symbol,
+    expiration: Expiration = None,
+    dealer_model: DealerModel = None,
 ) -> Response:
     """Charm exposure by strike (USD per day) and its interpretation."""
     day = parse_day(expiration, "expiration")
-    a = await service.analysis_async(symbol, expiration=day)
-    return _views(request).respond(("chex", a.symbol, day), (a,), lambda: chex_view(a))
+    model = parse_dealer_model(dealer_model)
+    a = await service.analysis_async(symbol, expiration=day, dealer_model=model)
+    return _views(request).respond(("chex", a.symbol, day, model), (a,), lambda: chex_view(a))
 
 
 @router.get("/levels/{symbol}", operation_id="exposure_levels", response_model=LevelsResponse)
 async def levels(
-    _: Authorized, request: Request, service: Service, symbol: Symbol, expiration: Expiration = None
+    _: Authorized,
+    request: Request,
+    service: Service,
+    symbol: Symbol,
+    expiration: Expiration = None,
+    dealer_model: DealerModel = None,
 ) -> Response:
     """Gamma flip, max ± gamma, call and put walls, highest-OI strike, 0DTE magnet."""
     day = parse_day(expiration, "expiration")
-    a = await service.analysis_async(symbol, expiration=day)
-    return _views(request).respond(("levels", a.symbol, day), (a,), lambda: levels_view(a))
+    model = parse_dealer_model(dealer_model)
+    a = await service.analysis_async(symbol, expiration=day, dealer_model=model)
+    return _views(request).respond(("levels", a.symbol, day, model), (a,), lambda: levels_view(a))
 
 
 @router.get(
     "/narrative/{symbol}", operation_id="exposure_narrative", response_model=NarrativeResponse
 )
-async def narrative(_: Authorized, request: Request, service: Service, symbol: Symbol) -> Response:
+async def narrative(
+    _: Authorized,
+    request: Request,
+    service: Service,
+    symbol: Symbol,
+    dealer_model: DealerModel = None,
+) -> Response:
     """One or two sentences per topic, with the numbers behind them. No snapshot history is
     stored yet: ``net_gex_prior`` and the change are null, ``top_oi_changes`` is empty."""
-    a = await service.analysis_async(symbol)
-    return _views(request).respond(("narrative", a.symbol), (a,), lambda: narrative_view(a))
+    model = parse_dealer_model(dealer_model)
+    a = await service.analysis_async(symbol, dealer_model=model)
+    key = ("narrative", a.symbol, model)
+    return _views(request).respond(key, (a,), lambda: narrative_view(a))
 
 
 @router.get(
@@ -135,26 +187,37 @@ async def zero_dte(
     symbol: Symbol,
     strike_range: StrikeRange = 0.03,
     expiry: Expiry = None,
+    dealer_model: DealerModel = None,
 ) -> Response:
     """Same-day analysis of one expiry (today's by default): regime, exposures and their
     share of the chain, pin risk, hedging for ±0.1/0.25/0.5/1 %, levels, flow, strikes.
     Without a same-day expiry: ``{"expiration": null, "no_zero_dte": true, ...}``."""
     chosen = parse_day(expiry, "expiry")
-    full = await service.analysis_async(symbol)
+    model = parse_dealer_model(dealer_model)
+    full = await service.analysis_async(symbol, dealer_model=model)
     target = chosen or full.zero_dte.expiration
     memo = _views(request)
     if target is None:
-        return memo.respond(("no_zero_dte", full.symbol), (full,), lambda: no_zero_dte_view(full))
-    day = await service.analysis_async(symbol, expiration=target, hedge_moves=ZERO_DTE_MOVES)
-    key = ("zero_dte", normalize_symbol(symbol), target, strike_range)
+        key = ("no_zero_dte", full.symbol, model)
+        return memo.respond(key, (full,), lambda: no_zero_dte_view(full))
+    day = await service.analysis_async(
+        symbol, expiration=target, hedge_moves=ZERO_DTE_MOVES, dealer_model=model
+    )
+    key = ("zero_dte", normalize_symbol(symbol), target, strike_range, model)
     return memo.respond(key, (full, day), lambda: zero_dte_view(full, day, strike_range))
 
 
 @router.get("/profile/{symbol}", operation_id="exposure_profile", response_model=ProfileResponse)
 async def profile(
-    _: Authorized, request: Request, service: Service, symbol: Symbol, expiration: Expiration = None
+    _: Authorized,
+    request: Request,
+    service: Service,
+    symbol: Symbol,
+    expiration: Expiration = None,
+    dealer_model: DealerModel = None,
 ) -> Response:
     """**extra**: the gamma profile (net GEX against hypothetical spot) for charts."""
     day = parse_day(expiration, "expiration")
-    a = await service.analysis_async(symbol, expiration=day)
-    return _views(request).respond(("profile", a.symbol, day), (a,), lambda: profile_view(a))
+    model = parse_dealer_model(dealer_model)
+    a = await service.analysis_async(symbol, expiration=day, dealer_model=model)
+    return _views(request).respond(("profile", a.symbol, day, model), (a,), lambda: profile_view(a))

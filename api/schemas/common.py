@@ -8,6 +8,8 @@ computed.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 __all__ = [
@@ -25,6 +27,17 @@ class DataQuality(BaseModel):
 
     contracts_used: int = Field(ge=0)
     excluded: dict[str, int]
+    filtered_out: dict[str, int] | None = Field(
+        default=None, description="Contracts left out by the request's filters (min_oi)."
+    )
+    iv_sources: dict[str, int] | None = Field(
+        default=None,
+        description="Where the used contracts' implied vols come from: quote_otm, quote_itm, "
+        "vendor_fallback, interpolated, extrapolated.",
+    )
+    contracts_per_expiry: dict[str, int] | None = Field(
+        default=None, description="Used contracts per expiration date (YYYY-MM-DD)."
+    )
 
 
 class Quality(BaseModel):
@@ -39,6 +52,9 @@ class Head(Quality):
 
     symbol: str
     underlying_price: float | None = Field(description="Spot, in the underlying's units.")
+    dealer_model: Literal["street", "short_all", "flow"] | None = Field(
+        default=None, description="**extra**: the dealer model that signs every exposure."
+    )
 
 
 class ErrorBody(BaseModel):

@@ -54,6 +54,18 @@ class HedgingEstimate(BaseModel):
     spot_up_1pct: HedgeMove
 
 
+class HedgeFlow(BaseModel):
+    """What dealers trade to stay hedged (hedge flow = −change of dealer delta)."""
+
+    direction: Literal["buy", "sell"] | None = Field(description="null when nothing changes.")
+    notional_usd: float | None = Field(description="|net VEX| or |net CHEX|, USD.")
+
+
+class HedgeFlows(BaseModel):
+    vol_up_1pt: HedgeFlow = Field(description="IV up one vol point: positive net VEX → sell.")
+    one_day: HedgeFlow = Field(description="One calendar day passes: positive net CHEX → sell.")
+
+
 class ZeroDteBlock(BaseModel):
     net_gex: float | None
     pct_of_total_gex: float | None = Field(description="Percent of the chain's net GEX.")
@@ -67,6 +79,11 @@ class SummaryResponse(Head):
     exposures: Exposures
     interpretation: Interpretation
     hedging_estimate: HedgingEstimate
+    hedge_unit: Literal["shares", "index_units", "contracts"] = Field(
+        description="**extra**: unit of dealer_shares_to_trade (contracts of the future for "
+        "futures options)."
+    )
+    hedge_flows: HedgeFlows = Field(description="**extra**: dealers' vanna and charm flows.")
     zero_dte: ZeroDteBlock
 
 

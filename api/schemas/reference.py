@@ -26,9 +26,28 @@ class SymbolsResponse(Quality):
     last_updated: str = Field(description="When the list was fetched from the source.")
 
 
+class ExpiryForward(BaseModel):
+    """**extra**: one settlement of the expiration (a root), its forward and discount rate."""
+
+    root: str
+    settlement: str = Field(description="Settlement instant, UTC ISO-8601 with Z.")
+    forward: float | None = Field(description="Forward the options are priced on.")
+    rate: float | None = Field(
+        description="Discount rate (continuous, decimal): fitted to put-call parity where "
+        "method is parity_fit, else the configured rate."
+    )
+    method: str = Field(
+        description="parity_fit | parity | carry_few_quotes | carry_implausible | carry"
+    )
+    pairs: int = Field(description="Call/put pairs behind the forward.")
+
+
 class OptionsExpiration(BaseModel):
     expiration: str
     strikes: list[float] = Field(description="Ascending strikes of the usable contracts.")
+    forwards: list[ExpiryForward] = Field(
+        default_factory=list, description="**extra**: forward and rate per settlement."
+    )
 
 
 class OptionsResponse(Quality):

@@ -49,21 +49,31 @@ def iso_date(day: date | None) -> str | None:
 
 
 def head(a: Analysis) -> dict[str, Any]:
-    """``symbol``, ``underlying_price`` (underlying's units) and ``as_of`` of every view."""
+    """``symbol``, ``underlying_price`` (underlying's units), ``as_of`` and **extra**
+    ``dealer_model`` (whose positions sign the exposures) of every view."""
     return {
         "symbol": a.symbol,
         "underlying_price": finite(a.underlying_price),
         "as_of": iso_utc(a.as_of),
+        "dealer_model": a.options.dealer_model,
     }
 
 
 def tail(a: Analysis) -> dict[str, Any]:
-    """**extra** ``data_quality``: ``{"contracts_used": int, "excluded": {reason: count}}``."""
+    """**extra** ``data_quality`` of the contracts behind the numbers (after the
+    ``expiration`` and ``min_oi`` filters): ``contracts_used``, ``excluded`` (reason ->
+    count), ``filtered_out`` (``min_oi`` -> count), ``iv_sources`` (source -> count) and
+    ``contracts_per_expiry`` (``YYYY-MM-DD`` -> count)."""
     quality = a.data_quality
     return {
         "data_quality": {
             "contracts_used": int(quality["contracts_used"]),  # type: ignore[call-overload]
             "excluded": dict(quality["excluded"]),  # type: ignore[call-overload]
+            **{
+                k: dict(quality[k])  # type: ignore[call-overload]
+                for k in ("filtered_out", "iv_sources", "contracts_per_expiry")
+                if k in quality
+            },
         }
     }
 

@@ -12,7 +12,12 @@ from typing import Any
 
 from api.views._common import finite, head, hedging, iso_date, rows, tail
 from engine.analysis import Analysis
-from engine.interpretation import charm_sentence, gex_change_sentence, vanna_sentence
+from engine.interpretation import (
+    charm_sentence,
+    gex_change_sentence,
+    vanna_sentence,
+    zero_dte_sentence,
+)
 
 __all__ = [
     "chex_view",
@@ -37,6 +42,11 @@ def summary_view(a: Analysis) -> dict[str, Any]:
         "exposures": {k: finite(net[k]) for k in ("net_gex", "net_dex", "net_vex", "net_chex")},
         "interpretation": dict(a.interpretation),
         "hedging_estimate": hedging(a.hedging),
+        "hedge_unit": a.hedge_unit,
+        "hedge_flows": {
+            name: {"direction": flow.direction, "notional_usd": finite(flow.notional_usd)}
+            for name, flow in a.hedge_flows.items()
+        },
         "zero_dte": {
             "net_gex": finite(a.zero_dte.net_gex),
             "pct_of_total_gex": finite(a.zero_dte.pct_of_total_gex),
@@ -156,12 +166,7 @@ def _sentence_levels(a: Analysis) -> str:
 
 def _zero_dte_sentence(a: Analysis) -> str:
     z = a.zero_dte
-    if z.expiration is None:
-        return "Nothing expires today."
-    pct = z.pct_of_total_gex
-    share = "" if pct is None else f", {pct:.1f}% of total net GEX"
-    side = "long" if z.net_gex >= 0 else "short"
-    return f"Same-day options leave dealers {side} ${abs(z.net_gex) / 1e6:,.1f}M of gamma per 1% move{share}."
+    return zero_dte_sentence(z.expiration, z.net_gex, z.pct_of_total_gex, a.exposures["net_gex"])
 
 
 def narrative_view(a: Analysis, prior_net_gex: float | None = None) -> dict[str, Any]:

@@ -83,8 +83,24 @@ def options_view(a: Analysis) -> dict[str, Any]:
     grouped = (
         contracts.group_by("expiration").agg(pl.col("strike").unique().sort()).sort("expiration")
     )
+    fits: dict[Any, list[dict[str, Any]]] = {}
+    for row in a.priced.forwards.iter_rows(named=True):
+        fits.setdefault(row["expiration"], []).append(
+            {
+                "root": row["root"],
+                "settlement": iso_utc(row["settlement"]),
+                "forward": finite(row["forward"]),
+                "rate": finite(row["rate"]),
+                "method": row["method"],
+                "pairs": int(row["pairs"]),
+            }
+        )
     expirations = [
-        {"expiration": iso_date(day), "strikes": [float(k) for k in strikes]}
+        {
+            "expiration": iso_date(day),
+            "strikes": [float(k) for k in strikes],
+            "forwards": fits.get(day, []),
+        }
         for day, strikes in grouped.iter_rows()
     ]
     return {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -36,7 +36,9 @@ def test_spx_json_over_http(serve: ServeFactory) -> None:
     assert served.routes.paths() == [f"{FOLDER}/_SPX.json"]
     assert "Mozilla" in served.routes.requests[0].headers["user-agent"]
     assert (snap.underlying, snap.source, snap.spot) == ("SPX", "cboe", 6012.34)
-    assert snap.as_of == datetime(2025, 12, 18, 22, 5, 3, tzinfo=UTC)
+    # generated Thursday 17:05 EST, after the 16:15 close of SPX options: quotes of 16:15
+    assert snap.as_of == datetime(2025, 12, 18, 21, 15, tzinfo=UTC)
+    assert snap.fetched_at == datetime(2025, 12, 18, 22, 5, 3, tzinfo=UTC)
     assert (snap.rate, snap.div_yield) == (0.043, 0.012)
     frame = snap.frame
     assert dict(frame.schema) == dict(SCHEMA) and frame.height == 7
@@ -63,8 +65,24 @@ def test_spx_json_over_http(serve: ServeFactory) -> None:
 
 def test_equity_path_has_no_underscore(serve: ServeFactory) -> None:
     served = serve({f"{FOLDER}/SPY.json": json_reply("cboe/SPX.json")})
-    source_for(served).snapshot("SPY")
+    snap = source_for(served).snapshot("SPY")
     assert served.routes.paths() == [f"{FOLDER}/SPY.json"]
+    assert snap.as_of == datetime(2025, 12, 18, 21, 15, tzinfo=UTC)  # SPY options: 16:15 too
+
+
+def test_json_timestamp_is_a_fetch_time() -> None:
+    body = json.loads(fixture_bytes("cboe/SPX.json"))
+    cases = [
+        ("2025-12-18 18:30:00", "_SPX", datetime(2025, 12, 18, 18, 30)),  # in session: kept
+        ("2025-12-20 15:00:00", "_SPX", datetime(2025, 12, 19, 21, 15)),  # Saturday: Friday
+        ("2025-12-22 13:00:00", "AAPL", datetime(2025, 12, 19, 21)),  # Monday 08:00 EST
+        ("2025-12-26 01:00:00", "_SPX", datetime(2025, 12, 24, 18, 15)),  # early close 13:15
+    ]
+    for stamp, symbol, expected in cases:
+        body["timestamp"], body["data"]["symbol"] = stamp, symbol
+        _, as_of, fetched_at, _, _ = cboe.parse_delayed_quotes(body)
+        assert as_of == expected.replace(tzinfo=UTC), stamp
+        assert fetched_at == datetime.fromisoformat(stamp).replace(tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -105,8 +123,11 @@ def test_json_file_and_create(tmp_path: Path) -> None:
     path = FIXTURES / "cboe" / "SPX.json"
     source = cboe.create(Settings("cboe", {"file": str(path), "rate": "0.05"}, {}, {}))
     assert source.symbols() == ["SPX"]
-    snap = source.snapshot("SPX", as_of=datetime(2025, 12, 18, 22, 5, 3, tzinfo=UTC))
+    snap = source.snapshot("SPX", as_of=datetime(2025, 12, 18, 21, 15, tzinfo=UTC))
     assert snap.rate == 0.05 and snap.frame.height == 7
+    assert snap.fetched_at == datetime(2025, 12, 18, 22, 5, 3, tzinfo=UTC)
+    stamped = source.snapshot("SPX", as_of=datetime(2025, 12, 18, 22, 5, 3, tzinfo=UTC))
+    assert stamped.as_of == snap.as_of  # the file's own stamp is accepted too
     with pytest.raises(NoHistoryError):
         source.snapshot("SPX", as_of=datetime(2025, 12, 1, tzinfo=UTC))
     with pytest.raises(SymbolNotFoundError, match="holds SPX, not SPY"):
@@ -128,7 +149,8 @@ def test_create_defaults() -> None:
 def test_small_quote_table() -> None:
     chain = parse_quote_table(fixture_bytes("cboe/quote_table.csv"))
     assert (chain.underlying, chain.spot) == ("SPY", 450.81)
-    assert chain.as_of == datetime(2023, 9, 14, 20, 31, tzinfo=UTC)
+    assert chain.as_of == datetime(2023, 9, 14, 20, 15, tzinfo=UTC)  # 16:31 EDT -> 16:15
+    assert chain.fetched_at == datetime(2023, 9, 14, 20, 31, tzinfo=UTC)
     frame = chain.frame
     assert frame.height == 6 and dict(frame.schema) == dict(SCHEMA)
     call = row(frame, "SPY230915C00450000")
@@ -144,7 +166,9 @@ def test_small_quote_table() -> None:
 
 
 def parse_snapshot(chain) -> ChainSnapshot:
-    return ChainSnapshot(chain.underlying, chain.as_of, chain.spot, "cboe", chain.frame)
+    return ChainSnapshot(
+        chain.underlying, chain.as_of, chain.spot, "cboe", chain.frame, fetched_at=chain.fetched_at
+    )
 
 
 def test_csv_without_header_is_an_error() -> None:
@@ -172,15 +196,31 @@ def test_date_lines(line: str, expected: datetime) -> None:
 def test_bad_date_line() -> None:
     with pytest.raises(DataSourceError, match="date line"):
         parse_date_line('"Date: Smarch 40, 2024 at 1:00 PM EST"')
+    table = fixture_bytes("cboe/quote_table.csv").replace(b"2023", b"1985", 1)
+    assert b"1985" in table
+    with pytest.raises(DataSourceError, match="unusable stamp 1985"):  # outside the calendar
+        parse_quote_table(table)
+    body = json.loads(fixture_bytes("cboe/SPX.json")) | {"timestamp": "2070-01-02 12:00:00"}
+    with pytest.raises(DataSourceError, match="unusable stamp 2070"):
+        cboe.parse_delayed_quotes(body)
 
 
 REAL = {
-    "spx_2024-01-05_close.csv": ("SPX", 10_519, 4697.2402, datetime(2024, 1, 7, 15, 52)),
+    "spx_2024-01-05_close.csv": ("SPX", 10_519, 4697.2402, datetime(2024, 1, 5, 21, 15)),
     "spx_2022-07-12_1155et.csv": ("SPX", 9_689, 3856.28, datetime(2022, 7, 12, 15, 55)),
-    "ndx_2022-02-04_close.csv": ("NDX", 9_193, 14694.3506, datetime(2022, 2, 6, 1, 26)),
-    "spy_2025-05-01_close_nearterm.csv": ("SPY", 2_438, 557.65, datetime(2025, 5, 1, 20, 49)),
-    "spy_2023-09-14_close.csv": ("SPY", 3_646, 450.81, datetime(2023, 9, 14, 20, 31)),
+    "ndx_2022-02-04_close.csv": ("NDX", 9_193, 14694.3506, datetime(2022, 2, 4, 21, 15)),
+    "spy_2025-05-01_close_nearterm.csv": ("SPY", 2_438, 557.65, datetime(2025, 5, 1, 20, 15)),
+    "spy_2023-09-14_close.csv": ("SPY", 3_646, 450.81, datetime(2023, 9, 14, 20, 15)),
 }
+"""file -> underlying, rows, spot, ``as_of`` (UTC): the quote time of the date line."""
+DATE_LINES = {
+    "spx_2024-01-05_close.csv": datetime(2024, 1, 7, 15, 52),  # Sunday 10:52 AM EST
+    "spx_2022-07-12_1155et.csv": datetime(2022, 7, 12, 15, 55),  # intraday 11:55 AM EDT
+    "ndx_2022-02-04_close.csv": datetime(2022, 2, 6, 1, 26),  # Saturday 8:26 PM EST
+    "spy_2025-05-01_close_nearterm.csv": datetime(2025, 5, 1, 20, 49),  # 4:49 PM EDT
+    "spy_2023-09-14_close.csv": datetime(2023, 9, 14, 20, 31),  # 4:31 PM EDT
+}
+"""file -> its date line in UTC, the download time kept as ``fetched_at``."""
 ROOTS = {"SPX": {"SPX", "SPXW"}, "NDX": {"NDX", "NDXP"}, "SPY": {"SPY"}}
 
 
@@ -202,6 +242,10 @@ def test_real_quote_tables(shared_data: Path, name: str) -> None:
     snap = source.snapshot(symbol)
     assert snap.frame.height == 2 * rows  # a call and a put per row, none dropped
     assert snap.spot == spot and snap.as_of == as_of.replace(tzinfo=UTC)
+    assert snap.fetched_at == DATE_LINES[name].replace(tzinfo=UTC)
+    with path.open(newline="") as fh:  # fetched_at is the file's date line, read independently
+        (date_cell, *_), *_ = (r for r in csv.reader(fh) if r and r[0].startswith("Date:"))
+    assert snap.fetched_at == parse_date_line(date_cell)
     assert snap.frame["contract"].n_unique() == 2 * rows
     assert set(snap.frame["root"].unique()) == ROOTS[symbol]
     assert snap.frame["is_call"].sum() == rows
@@ -210,6 +254,7 @@ def test_real_quote_tables(shared_data: Path, name: str) -> None:
     checked = validate(snap)
     assert set(checked.excluded) <= {"expired", "crossed_quote"}
     assert checked.contracts_used > 0.9 * 2 * rows
+    assert checked.snapshot.fetched_at == snap.fetched_at
     if symbol == "SPX":  # AM monthlies settle at 09:30 ET, PM weeklies at the close
         third_friday = checked.used.filter(
             (pl.col("root") == "SPX") & (pl.col("expiration").dt.weekday() == 5)
@@ -220,11 +265,27 @@ def test_real_quote_tables(shared_data: Path, name: str) -> None:
     assert spot_near["iv"].drop_nans().median() < 1.0  # IVs are decimals
 
 
+def test_real_spx_close_gives_monday_its_three_days(shared_data: Path) -> None:
+    """The Sunday download of Friday's close: T to Monday's PM expiry is 2.99 days, not 1.21."""
+    snap = cboe.CboeSource(file=shared_data / "cboe-csv" / "spx_2024-01-05_close.csv").snapshot(
+        "SPX"
+    )
+    monday = validate(snap).used.filter(
+        (pl.col("root") == "SPXW") & (pl.col("expiration") == date(2024, 1, 8))
+    )
+    (settlement,) = monday["settlement"].unique().to_list()
+    assert settlement == datetime(2024, 1, 8, 21, tzinfo=UTC)
+    assert settlement - snap.as_of == timedelta(days=2, hours=23, minutes=45)
+    assert snap.fetched_at is not None and settlement - snap.fetched_at < timedelta(days=1.25)
+
+
 def test_real_clx_capture(shared_data: Path) -> None:
     body = (shared_data / "provider-samples" / "cboe_delayed_quotes_CLX.excerpt.json").read_bytes()
-    underlying, as_of, spot, frame = cboe.parse_delayed_quotes(json.loads(body))
+    underlying, as_of, fetched_at, spot, frame = cboe.parse_delayed_quotes(json.loads(body))
     assert (underlying, spot, frame.height) == ("CLX", 95.55, 11)
-    assert as_of == datetime(2026, 7, 25, 0, 43, 14, tzinfo=UTC)
+    # generated Friday 20:43 EDT: a stock's options closed at 16:00
+    assert fetched_at == datetime(2026, 7, 25, 0, 43, 14, tzinfo=UTC)
+    assert as_of == datetime(2026, 7, 24, 20, 0, tzinfo=UTC)
     deep = row(frame, "CLX260821C00055000")  # iv 0.0 and gamma 0.0 in the capture
     assert math.isnan(deep["iv"]) and math.isnan(deep["vendor_gamma"])
     assert deep["open_interest"] == 6 and deep["vendor_delta"] == 0.9998

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import tempfile
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,9 @@ def spx() -> ChainSnapshot:
 def assert_same(a: ChainSnapshot, b: ChainSnapshot) -> None:
     """Header and frame equal, exactly: dtypes, nulls, NaN, -0.0 and float bits."""
     assert (a.underlying, a.as_of, a.source) == (b.underlying, b.as_of, b.source)
+    assert a.fetched_at == b.fetched_at
+    for stamp in (a.as_of, a.fetched_at):
+        assert stamp is None or stamp.tzinfo is UTC
     for name in ("spot", "rate", "div_yield"):
         x, y = getattr(a, name), getattr(b, name)
         assert type(x) is type(y) and (x == y or (math.isnan(x) and math.isnan(y)))
@@ -97,6 +102,12 @@ def snapshots(draw: Any) -> ChainSnapshot:
         frame=frame,
         rate=draw(st.floats(-1, 1)),
         div_yield=draw(st.sampled_from([0.0, -0.0, 0.013, 1e-300])),
+        fetched_at=draw(
+            st.one_of(
+                st.none(),
+                st.datetimes(datetime(1990, 1, 1), datetime(2100, 1, 1), timezones=st.just(UTC)),
+            )
+        ),
     )
 
 
@@ -108,6 +119,37 @@ def test_any_canonical_frame_round_trips_losslessly(snap: ChainSnapshot, fmt: st
         path = store.write(snap, fmt=fmt)
         assert_same(store.read(path), snap)
         assert_same(store.snapshot(snap.underlying), snap)
+
+
+def test_fetched_at_round_trips(tmp_path: Path, spx: ChainSnapshot) -> None:
+    store = FilesSource(tmp_path)
+    fetched = datetime(2024, 6, 15, 10, 52, 7, 123456, tzinfo=timezone(timedelta(hours=-4)))
+    stamped = replace(spx, fetched_at=fetched)
+    for fmt in ("parquet", "csv"):
+        back = store.read(store.write(stamped, fmt=fmt))
+        assert back.fetched_at == fetched and back.fetched_at.tzinfo is UTC  # same instant, UTC
+        assert back.fetched_at == datetime(2024, 6, 15, 14, 52, 7, 123456, tzinfo=UTC)
+        assert back.as_of == AS_OF
+    first = (tmp_path / "SPX" / "2024-06-12T17-30-00Z.csv").read_text().partition("\n")[0]
+    header = json.loads(first.removeprefix(files.CSV_MARKER))
+    assert header["version"] == 1 and header["fetched_at"] == "2024-06-15T14:52:07.123456+00:00"
+    with pytest.raises(DataSourceError, match="fetched_at must be timezone-aware"):
+        store.write(replace(spx, fetched_at=datetime(2024, 6, 15, 10, 52)))
+
+
+def test_headers_without_fetched_at_still_read(tmp_path: Path, spx: ChainSnapshot) -> None:
+    store = FilesSource(tmp_path, fmt="csv")
+    path = store.write(spx)  # no fetched_at: no key, the header of before the field
+    first, _, body = path.read_text().partition("\n")
+    assert "fetched_at" not in first and store.read(path).fetched_at is None
+    old = {"version": 1, "underlying": "SPX", "as_of": "2024-06-12T17:30:00.000000+00:00",
+           "spot": 5000.0, "source": "demo", "rate": 0.04, "div_yield": 0.0}  # fmt: skip
+    path.write_text(f"{files.CSV_MARKER}{json.dumps(old)}\n{body}")
+    back = store.read(path)
+    assert back.fetched_at is None and back.as_of == AS_OF and back.spot == 5000.0
+    path.write_text(f"{files.CSV_MARKER}{json.dumps(old | {'fetched_at': 'noon'})}\n{body}")
+    with pytest.raises(DataSourceError, match="corrupt"):
+        store.read(path)
 
 
 def test_latest_at_or_before(tmp_path: Path, spx: ChainSnapshot) -> None:

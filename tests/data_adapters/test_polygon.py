@@ -59,6 +59,7 @@ def test_two_pages_with_bearer_auth(serve: ServeFactory) -> None:
     assert all(s.headers["authorization"] == f"Bearer {KEY}" for s in served.routes.requests)
     assert (snap.underlying, snap.source, snap.spot) == ("SPY", "polygon", 653.35)
     assert snap.as_of == datetime(2025, 12, 17, 16, 59, 59, 990000, tzinfo=UTC)
+    assert snap.fetched_at is None  # a quote time from the provider: no fetch time to keep
     frame = snap.frame
     assert dict(frame.schema) == dict(SCHEMA) and frame.height == 5
     call = row(frame, "SPY251219C00650000")
@@ -76,6 +77,39 @@ def test_two_pages_with_bearer_auth(serve: ServeFactory) -> None:
     checked = validate(snap)
     assert checked.excluded == {"unknown_right": 1}  # contract_type "other"
     assert checked.contracts_used == 4
+
+
+def unstamped(name: str) -> Reply:
+    """A single page of ``name`` without any ``last_updated`` of the underlying or quotes."""
+    body = json.loads(fixture_bytes(name))
+    body.pop("next_url", None)
+    for result in body["results"]:
+        for key in ("underlying_asset", "last_quote"):
+            if isinstance(result.get(key), dict):
+                result[key].pop("last_updated", None)
+    return Reply(200, json.dumps(body).encode(), "application/json")
+
+
+@pytest.mark.parametrize(
+    ("symbol", "clock", "as_of"),
+    [
+        # Saturday: the clock is a fetch time, the quotes are Friday's close (16:15 for SPY)
+        ("SPY", datetime(2025, 12, 13, 17, 0, tzinfo=UTC), datetime(2025, 12, 12, 21, 15)),
+        ("AAPL", datetime(2025, 12, 13, 17, 0, tzinfo=UTC), datetime(2025, 12, 12, 21, 0)),
+        # inside the session the clock is kept
+        ("SPY", NOW, datetime(2025, 12, 17, 17, 0)),
+    ],
+)
+def test_clock_fallback_is_a_fetch_time(
+    serve: ServeFactory, symbol: str, clock: datetime, as_of: datetime
+) -> None:
+    served = serve({f"/v3/snapshot/options/{symbol}": unstamped("polygon/spy_page1.json")})
+    source = polygon.PolygonSource(
+        KEY, base_url=served.url, http=served.http, strike_band=None, clock=lambda: clock
+    )
+    snap = source.snapshot(symbol)
+    assert snap.as_of == as_of.replace(tzinfo=UTC) and snap.fetched_at == clock
+    assert snap.frame.height == 2  # the rows are read as before
 
 
 def test_query_auth_is_added_to_every_page(serve: ServeFactory) -> None:

@@ -23,7 +23,7 @@ from data_adapters.errors import (
 from data_adapters.http import HttpConfig, UnreachableError
 from data_adapters.settings import Settings
 from engine.chain import SCHEMA, validate
-from tests.data_adapters.conftest import ServeFactory, csv_reply, json_reply
+from tests.data_adapters.conftest import ServeFactory, csv_reply, fixture_bytes, json_reply
 from tests.data_adapters.loopback import Reply, closed_port_url
 
 NO_DATA = Reply(472, b":No data for the specified timeframe & contract.", "text/plain")
@@ -79,6 +79,7 @@ def test_v3_spx_snapshot(serve: ServeFactory) -> None:
     assert quote.query == {"symbol": "SPX", "expiration": "*", "format": "csv"}
     assert (snap.underlying, snap.source, snap.spot) == ("SPX", "thetadata", 6012.34)
     assert snap.as_of == datetime(2025, 12, 17, 16, 59, 59, 805000, tzinfo=UTC)  # 11:59:59.805 ET
+    assert snap.fetched_at is None  # the terminal's quote time is kept, no fetch time
     frame = snap.frame
     assert dict(frame.schema) == dict(SCHEMA) and frame.height == 4
     call = row(frame, "SPXW251219C06000000")
@@ -122,6 +123,37 @@ def test_v2_snapshot_matches_v3(serve: ServeFactory) -> None:
     assert v2.drop("iv", "vendor_gamma", "last").equals(same.drop("iv", "vendor_gamma", "last"))
     for col in ("iv", "vendor_gamma", "last"):
         assert v2[col].fill_nan(None).to_list() == same[col].fill_nan(None).to_list()
+
+
+def without_quote_times(name: str) -> Reply:
+    """The v3 quote CSV ``name`` with its ``timestamp`` cells emptied."""
+    lines = fixture_bytes(name).decode().splitlines()
+    rows = [lines[0]] + ["," + line.split(",", 1)[1] for line in lines[1:]]
+    return Reply(200, ("\n".join(rows) + "\n").encode(), "text/csv")
+
+
+@pytest.mark.parametrize(
+    ("clock", "as_of"),
+    [
+        # Saturday: Friday's close of SPX options, 16:15 EST
+        (datetime(2025, 12, 20, 17, 0, tzinfo=UTC), datetime(2025, 12, 19, 21, 15)),
+        # Christmas Day: the early close of Christmas Eve, 13:15 EST
+        (datetime(2025, 12, 25, 17, 0, tzinfo=UTC), datetime(2025, 12, 24, 18, 15)),
+        # inside the session: the clock itself
+        (datetime(2025, 12, 17, 17, 0, tzinfo=UTC), datetime(2025, 12, 17, 17, 0)),
+    ],
+)
+def test_clock_fallback_is_a_fetch_time(
+    serve: ServeFactory, clock: datetime, as_of: datetime
+) -> None:
+    routes = v3_routes()
+    for root in ("SPX", "SPXW"):
+        routes[f"{SNAP}/quote?symbol={root}"] = without_quote_times(
+            f"thetadata/v3/quote_{root}.csv"
+        )
+    snap = source_for(serve(routes), clock=lambda: clock).snapshot("SPX")
+    assert snap.as_of == as_of.replace(tzinfo=UTC) and snap.fetched_at == clock
+    assert snap.frame.height == 4
 
 
 class RefuseV3(httpx.BaseTransport):

@@ -85,10 +85,17 @@ def test_unknown_and_bad_options_are_errors() -> None:
         analyze(snap(), preset="squeeze")
 
 
-def test_short_all_mirrors_street_calls_and_flips_the_regime_of_a_calls_only_view() -> None:
+def test_short_all_negates_the_call_columns_and_keeps_the_put_columns() -> None:
     street = analyze(snap())
     short = analyze(snap(), dealer_model="short_all")
-    assert short.exposures["net_dex"] == pytest.approx(-street.exposures["net_dex"], rel=1e-12)
+    for x in ("gex", "dex", "vex", "chex"):
+        np.testing.assert_allclose(
+            short.strikes[f"call_{x}"].to_numpy(), -street.strikes[f"call_{x}"].to_numpy(),
+            rtol=1e-14, atol=0,
+        )  # fmt: skip
+        np.testing.assert_array_equal(
+            short.strikes[f"put_{x}"].to_numpy(), street.strikes[f"put_{x}"].to_numpy()
+        )
     assert short.net_gex < 0 and short.regime == "negative_gamma"
 
 

@@ -39,7 +39,7 @@ def _exact_profile(a: Analysis, levels: np.ndarray) -> np.ndarray:
         c["strike"].to_numpy(),
         c["t"].to_numpy(),
         c["iv"].to_numpy(),
-        a.priced.snapshot.rate,
+        c["rate"].to_numpy(),
         c["carry"].to_numpy(),
         c["gex_weight"].to_numpy(),
         c["multiplier"].to_numpy(),

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from engine.errors import ConfigurationError
-from engine.exposures import contract_exposures, dealer_signs
+from engine.exposures import contract_exposures, dealer_positions
 from engine.greeks import bsm
 
 
@@ -39,12 +39,26 @@ def test_units_of_each_exposure() -> None:
     assert e.chex[0] == pytest.approx(float(g.charm) * oi * m * S / 365, rel=1e-15)
 
 
-def test_street_signs() -> None:
-    _, call = _one(True)
-    _, put = _one(False)
+def test_street_signs_every_exposure_by_the_dealer_position() -> None:
+    g_call, call = _one(True)
+    g_put, put = _one(False)
     assert call.gex[0] > 0 > put.gex[0]
-    assert call.dex[0] > 0 > put.dex[0]  # DEX keeps the greek's own sign
     assert put.gex[0] == pytest.approx(-call.gex[0], rel=1e-15)  # same gamma, opposite side
+    # dealers long the call: DEX/VEX/CHEX carry the greek's sign; short the put: its opposite
+    assert np.sign(call.dex[0]) == np.sign(g_call.delta) == 1.0
+    assert np.sign(put.dex[0]) == -np.sign(g_put.delta) == 1.0
+    S, oi, m = 4700.0, 1000, 100.0
+    assert put.vex[0] == pytest.approx(-float(g_put.vanna) * oi * m * S * 0.01, rel=1e-15)
+    assert put.chex[0] == pytest.approx(-float(g_put.charm) * oi * m * S / 365, rel=1e-15)
+
+
+@pytest.mark.parametrize("call", [True, False])
+def test_short_all_against_street_row_by_row(call: bool) -> None:
+    """short_all.call_x = -street.call_x and short_all.put_x = street.put_x for every x."""
+    _, street = _one(call)
+    _, short = _one(call, "short_all")
+    for a, b in zip(street, short, strict=True):
+        assert b[0] == (-a[0] if call else a[0])
 
 
 def test_short_all_flips_everything() -> None:
@@ -65,7 +79,17 @@ def test_flow_uses_signed_inventory() -> None:
 
 def test_unknown_model_is_an_error() -> None:
     with pytest.raises(ConfigurationError, match="dealer model"):
-        dealer_signs("long_all", np.array([True]))
+        dealer_positions("long_all", np.array([True]))
+
+
+def test_dealer_positions() -> None:
+    calls = np.array([True, False, True])
+    oi = np.array([10, 20, 0])
+    np.testing.assert_array_equal(dealer_positions("street", calls, oi), [10.0, -20.0, 0.0])
+    np.testing.assert_array_equal(dealer_positions("short_all", calls, oi), [-10.0, -20.0, -0.0])
+    np.testing.assert_array_equal(dealer_positions("street", calls), [1.0, -1.0, 1.0])
+    inventory = np.array([5.0, -3.0, 2.0])
+    np.testing.assert_array_equal(dealer_positions("flow", calls, oi, inventory), inventory)
 
 
 @settings(max_examples=100, deadline=None)

@@ -15,6 +15,8 @@ from engine.errors import ConfigurationError
 from engine.forward import (
     FORWARD_METHOD_NAMES,
     ForwardMethod,
+    Forwards,
+    ForwardSettings,
     implied_forwards,
     implied_forwards_frame,
 )
@@ -52,20 +54,48 @@ def _chain(
     return {k: np.concatenate(v) for k, v in cols.items()}
 
 
-def _run(c: dict[str, np.ndarray], **kw: float) -> object:
+def _run(c: dict[str, np.ndarray], **kw: int) -> Forwards:
+    settings = ForwardSettings()._replace(**kw)
     return implied_forwards(
-        c["key"], c["strike"], c["call"], c["bid"], c["ask"], c["t"], SPOT, RATE, DIV, **kw
+        c["key"], c["strike"], c["call"], c["bid"], c["ask"], c["t"], SPOT, RATE, DIV, settings
     )
 
 
 def test_recovers_known_forwards_to_1e8() -> None:
     times = [1.0 / 365, 7.0 / 365, 0.25, 1.0, 2.5]
     forwards = [SPOT * math.exp((RATE - 0.021) * t) for t in times]  # not the configured q
-    res = _run(_chain(forwards, times))
+    res = _run(_chain(forwards, times, spread=0.002))
     np.testing.assert_allclose(res.forward, forwards, rtol=1e-8)
-    assert (res.method == ForwardMethod.PARITY).all()
-    assert (res.pairs == 5).all()
+    # a one-day expiry cannot pin a rate down: the configured one; the others fit it exactly
+    assert res.method.tolist() == [ForwardMethod.PARITY] + [ForwardMethod.PARITY_FIT] * 4
+    assert res.pairs[0] == 5 and (res.pairs[1:] >= 17).all()  # pairs with quotes on both sides
+    np.testing.assert_allclose(res.rate, RATE, rtol=1e-9)
     np.testing.assert_allclose(res.t, times)
+
+
+@pytest.mark.parametrize("true_rate", [0.0, 0.0531, 0.12])
+def test_fits_the_discount_rate_the_quotes_imply(true_rate: float) -> None:
+    """Quotes priced with a rate other than the configured one: the fit recovers it, and the
+    forward with it (the configured-rate median would be off by (C − P)(e^{rT} − 1))."""
+    times = [0.5, 1.0, 3.0]
+    forwards = [SPOT * 1.01, SPOT * 1.02, SPOT * 1.05]
+    c = _chain(forwards, times, rate=true_rate, spread=0.002)
+    res = _run(c)
+    assert (res.method == ForwardMethod.PARITY_FIT).all()
+    np.testing.assert_allclose(res.rate, true_rate, atol=1e-9)
+    np.testing.assert_allclose(res.forward, forwards, rtol=1e-9)
+    np.testing.assert_array_equal(res.row_rate, res.rate[c["key"]])
+
+
+def test_noisy_quotes_keep_the_configured_rate_when_the_fit_is_not_determined() -> None:
+    c = _chain([SPOT], [0.05], spread=0.3, seed=5)
+    rng = np.random.default_rng(1)
+    shift = rng.uniform(-1.0, 1.0, c["bid"].size)  # mids off by up to a point
+    c["bid"] += shift
+    c["ask"] += shift
+    res = _run(c)
+    assert res.method[0] == ForwardMethod.PARITY
+    assert res.rate[0] == RATE
 
 
 def test_median_resists_a_bad_quote() -> None:
@@ -152,7 +182,7 @@ def test_recovery_property(carry: float, t: float, rate: float, seed: int) -> No
     res = implied_forwards(
         c["key"], c["strike"], c["call"], c["bid"], c["ask"], c["t"], SPOT, rate, DIV
     )
-    assert res.method[0] == ForwardMethod.PARITY
+    assert res.method[0] in (ForwardMethod.PARITY, ForwardMethod.PARITY_FIT)
     assert res.forward[0] == pytest.approx(F, rel=1e-8)
 
 
@@ -171,10 +201,10 @@ def test_polars_frame_interface() -> None:
         }
     ).sample(fraction=1.0, shuffle=True, seed=3)
     out = implied_forwards_frame(frame, SPOT, RATE, DIV)
-    assert out.columns == ["settlement", "t", "forward", "method", "pairs"]
+    assert out.columns == ["settlement", "t", "forward", "rate", "method", "pairs"]
     assert out["settlement"].to_list() == settle
     np.testing.assert_allclose(out["forward"].to_numpy(), [5010.0, 5120.0], rtol=1e-8)
-    assert out["method"].to_list() == ["parity", "parity"]
+    assert out["method"].to_list()[0] == "parity"
 
 
 def test_method_names() -> None:

@@ -26,10 +26,10 @@ SIGNED = [1.234e9, -340.5e6, 0.0, None, float("nan")]
 
 
 def _parse_usd(text: str) -> float:
-    match = re.fullmatch(r"\$(-?[0-9.e+-]+)([KMBT]?)", text)
+    match = re.fullmatch(r"(-?)\$([0-9.e+-]+)([KMBT]?)", text)
     assert match, text
-    scale = {"": 1.0, "K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}[match.group(2)]
-    return float(match.group(1)) * scale
+    scale = {"": 1.0, "K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}[match.group(3)]
+    return float(match.group(1) + match.group(2)) * scale
 
 
 @pytest.mark.parametrize(
@@ -37,10 +37,10 @@ def _parse_usd(text: str) -> float:
     [
         (1.2e9, "$1.2B"),
         (1.25e9, "$1.2B"),
-        (-340.5e6, "$-340.5M"),
+        (-340.5e6, "-$340.5M"),
         (12_345.0, "$12.3K"),
         (512.4, "$512.40"),
-        (-3.0, "$-3.00"),
+        (-3.0, "-$3.00"),
         (0.0, "$0"),
         (-0.0, "$0"),
         (999.96e6, "$1.0B"),
@@ -151,15 +151,14 @@ def test_vanna_sentence_claims(net_vex: float | None) -> None:
         assert "unavailable" in lower and "buy" not in lower and "sell" not in lower
     elif net_vex > 0:
         assert "raises dealer delta" in lower
-        assert "sell the underlying as implied volatility rises" in lower
-        assert "buy it as implied volatility falls" in lower
-        assert "buy the underlying as implied volatility rises" not in lower
+        assert "as implied volatility rises dealers sell the underlying" in lower
+        assert "as it falls they buy" in lower
+        assert lower.index("rises") < lower.index("falls")  # the IV-rising case first
         assert format_usd(net_vex) in text
     elif net_vex < 0:
         assert "lowers dealer delta" in lower
-        assert "buy the underlying as implied volatility rises" in lower
-        assert "sell it as implied volatility falls" in lower
-        assert "sell the underlying as implied volatility rises" not in lower
+        assert "as implied volatility rises dealers buy the underlying" in lower
+        assert "as it falls they sell" in lower
         assert format_usd(net_vex) in text and format_usd(-net_vex) in text
     else:
         assert "buy" not in lower and "sell" not in lower and "$0" in text
@@ -187,10 +186,10 @@ def test_vanna_and_charm_words_follow_sign(value: float) -> None:
     vanna = vanna_sentence(value).lower()
     charm = charm_sentence(value).lower()
     if value > 0:
-        assert "dealers sell the underlying as implied volatility rises" in vanna
+        assert "as implied volatility rises dealers sell the underlying" in vanna
         assert "dealers sell" in charm and "buy" not in charm
     elif value < 0:
-        assert "dealers buy the underlying as implied volatility rises" in vanna
+        assert "as implied volatility rises dealers buy the underlying" in vanna
         assert "dealers buy" in charm and "sell" not in charm
     else:
         for text in (vanna, charm):
@@ -242,6 +241,6 @@ def test_interpretation_object() -> None:
     result = interpretation("negative_gamma", -340.5e6, 2.0e8, -1.0e7, 5000.0, 5100.0)
     assert set(result) == {"gamma", "vanna", "charm"}
     assert "amplifies" in result["gamma"] and "above spot" in result["gamma"]
-    assert "$-340.5M" in result["gamma"]
-    assert "sell the underlying as implied volatility rises" in result["vanna"]
+    assert "-$340.5M" in result["gamma"]
+    assert "as implied volatility rises dealers sell the underlying" in result["vanna"]
     assert "dealers buy" in result["charm"]

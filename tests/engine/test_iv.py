@@ -227,11 +227,22 @@ def test_implied_vol_increases_with_price(
     spot, r, carry = 100.0, 0.03, 0.01
     strike = spot * math.exp(carry * t - z * vol * math.sqrt(t))
     base = float(black_price(spot, strike, t, r, carry, vol, call))
-    intrinsic = max(0.0, (1 if call else -1) * (spot * math.exp(carry * t) - strike)) * math.exp(
-        -r * t
+    discount, forward = math.exp(-r * t), spot * math.exp(carry * t)
+    # no-arbitrage bounds of the price: discounted intrinsic value and forward (call) or strike
+    intrinsic = discount * max(0.0, forward - strike if call else strike - forward)
+    maximum = discount * (forward if call else strike)
+    # prices strictly inside the bounds, increasing with the step: 0 ... 20 scale the time
+    # value by 0.5 ... 1, 20 ... 40 move from the base price halfway up to the maximum (1.5 x
+    # the time value can exceed the maximum: a put at T = 4.5 and 150 % vol is worth ~K·df)
+    bumps = np.asarray(steps) / 40.0
+    prices = np.sort(
+        np.where(
+            bumps <= 0.5,
+            intrinsic + (base - intrinsic) * (0.5 + bumps),
+            base + (maximum - base) * (bumps - 0.5),
+        )
     )
-    bumps = 0.5 + np.asarray(steps) / 40.0  # time value scaled by 0.5 ... 1.5
-    prices = np.sort(intrinsic + (base - intrinsic) * bumps)
+    assert np.all(prices > intrinsic) and np.all(prices < maximum)
     res = implied_vol(prices, spot, strike, t, r, carry, call)
     solved = res.iv[res.reason == IVReason.OK]
     assert solved.size >= 2

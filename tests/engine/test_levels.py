@@ -48,8 +48,14 @@ HAND = _table(
 
 
 def test_hand_computed_levels() -> None:
-    assert call_wall(HAND, 104.0) == 100.0
+    # walls on their side of spot: the largest call GEX at or above 104 is at 110 ...
+    assert call_wall(HAND, 104.0) == 110.0
+    assert call_wall(HAND, 100.0) == 100.0
     assert put_wall(HAND, 104.0) == 90.0
+    assert put_wall(HAND, 95.0) == 90.0
+    # ... and with nothing on the side, the whole chain
+    assert call_wall(HAND, 120.0) == 100.0
+    assert put_wall(HAND, 80.0) == 90.0
     assert max_negative_gamma(HAND, 104.0) == 90.0
     assert highest_oi_strike(HAND, 104.0) == 90.0
     # net GEX 3 at 100 and at 110: the strike nearest spot wins
@@ -92,7 +98,8 @@ def test_nulls_and_nans_are_ignored() -> None:
         net_gex=[float("inf"), 1.0, -2.0],
     )
     assert call_wall(table, 100.0) == 100.0
-    assert put_wall(table, 100.0) == 110.0
+    assert put_wall(table, 100.0) == 100.0  # at or below spot
+    assert put_wall(table, 110.0) == 110.0
     assert max_positive_gamma(table, 100.0) == 100.0
 
 
@@ -115,8 +122,10 @@ def test_levels_on_a_strike_table() -> None:
     oi = rng.integers(0, 1000, n)
     table = strike_table(strike, calls, e, oi, np.zeros(n, dtype=np.int64))
     k = table["strike"].to_numpy()
-    assert call_wall(table, 100.0) == k[np.argmax(table["call_gex"].to_numpy())]
-    assert put_wall(table, 100.0) == k[np.argmin(table["put_gex"].to_numpy())]
+    above, below = k >= 100.0, k <= 100.0
+    call_gex, put_gex = table["call_gex"].to_numpy(), table["put_gex"].to_numpy()
+    assert call_wall(table, 100.0) == k[above][np.argmax(call_gex[above])]
+    assert put_wall(table, 100.0) == k[below][np.argmin(put_gex[below])]
     total_oi = (table["call_oi"] + table["put_oi"]).to_numpy()
     assert highest_oi_strike(table, 100.0) == k[np.argmax(total_oi)]
 

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm
 
+from engine.analysis import analyze
+from engine.chain import REASONS, SCHEMA, validate
 from engine.errors import ConfigurationError
-from engine.perfiliev import busday_years, first_crossing, perfiliev_analysis
+from engine.perfiliev import (
+    SCRIPT_IGNORES,
+    busday_years,
+    file_date,
+    first_crossing,
+    perfiliev_analysis,
+    script_rows,
+)
+from tests.engine import chain_factory as cf
 
 FILE_DATE = date(2024, 1, 5)  # a Friday
 NAN = float("nan")
@@ -293,6 +306,12 @@ def test_busday_years_rules() -> None:
     )
     # a Saturday file date: Monday is 0 business days away
     assert busday_years(date(2024, 1, 6), [date(2024, 1, 8)]).tolist() == [1 / 262]
+    # a Sunday file date (a download after Friday's close): numpy counts a past expiry over
+    # (expiration, file date], so Friday is 0 days away too and Thursday −1 (dropped)
+    sunday = date(2024, 1, 7)
+    np.testing.assert_array_equal(
+        busday_years(sunday, [date(2024, 1, 5), date(2024, 1, 4)]), [1 / 262, NAN]
+    )
 
 
 @pytest.mark.parametrize("year_days", [0, -1, True, 2.5])
@@ -368,6 +387,182 @@ def test_empty_chain() -> None:
     result = perfiliev_analysis(100.0, FILE_DATE, [], [], [], [], [], [])
     assert result.net_gex == 0.0 and result.strike.size == 0
     assert result.status == "no_boundary"
+
+
+# ---------------------------------------------------------------------------- rows and file date
+
+QUOTED = datetime(2024, 1, 5, 21, 15, tzinfo=UTC)  # Friday 16:15 New York, after the 16:00 close
+FETCHED = datetime(2024, 1, 7, 15, 52, tzinfo=UTC)  # Sunday 10:52 New York (the download)
+
+
+def test_file_date_is_the_printed_stamp() -> None:
+    snap = cf.snapshot([cf.row()], as_of=QUOTED)
+    assert file_date(snap) == date(2024, 1, 5)
+    assert file_date(replace(snap, fetched_at=FETCHED)) == date(2024, 1, 7)
+    # New York dates, not UTC ones: 03:00 UTC on Saturday is Friday evening in New York
+    late = datetime(2024, 1, 6, 3, 0, tzinfo=UTC)
+    assert file_date(replace(snap, fetched_at=late)) == date(2024, 1, 5)
+    tokyo = late.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert file_date(validate(replace(snap, fetched_at=tokyo)).snapshot) == date(2024, 1, 5)
+    assert file_date(replace(snap, as_of=tokyo)) == date(2024, 1, 5)
+
+
+def test_script_ignores_are_reasons() -> None:
+    assert set(REASONS) - SCRIPT_IGNORES == {"unknown_right", "invalid_strike"}
+
+
+TAKEN_BACK = [
+    ({"contract": ""}, "missing_contract"),
+    ({"underlying_price": 0.0}, "invalid_underlying_price"),
+    ({"multiplier": NAN}, "invalid_multiplier"),
+    ({"model": "heston"}, "unknown_model"),
+    ({"style": "bermudan"}, "unknown_style"),
+    ({"open_interest": None}, "invalid_open_interest"),
+    ({"open_interest": -1}, "invalid_open_interest"),
+    ({"bid": -0.05}, "invalid_price"),
+    ({"ask": float("inf")}, "invalid_price"),
+    ({"contract": "GOOD"}, "duplicate_contract"),
+    ({"expiration": date(2024, 1, 4)}, "expired"),
+    ({"iv": NAN, "bid": 5.0, "ask": 4.0}, "crossed_quote"),
+    ({"iv": 0.0, "bid": 5.0, "ask": 4.0, "expiration": date(2024, 1, 4)}, "expired"),
+]
+LEFT_OUT = [
+    ({"is_call": None}, "unknown_right"),
+    ({"strike": -5.0}, "invalid_strike"),
+    ({"strike": 0.0}, "invalid_strike"),
+    ({"strike": NAN}, "invalid_strike"),
+    ({"strike": float("inf")}, "invalid_strike"),
+    ({"expiration": None}, "invalid_expiration"),
+    # the first reason is one the script ignores, but the row has no right or strike
+    ({"contract": None, "is_call": None}, "missing_contract"),
+    ({"contract": "", "strike": None}, "missing_contract"),
+    ({"contract": "GOOD", "is_call": None}, "unknown_right"),
+]
+
+
+def _good_and_bad(bad: dict[str, object]):  # type: ignore[no-untyped-def]
+    rows = [cf.row(contract="GOOD"), cf.row(**{"contract": "BAD", **bad})]
+    return validate(cf.snapshot(rows))
+
+
+@pytest.mark.parametrize(("bad", "reason"), TAKEN_BACK)
+def test_script_rows_take_back_what_the_script_reads(bad: dict[str, object], reason: str) -> None:
+    v = _good_and_bad(bad)
+    assert v.used.height == 1 and v.quarantine["reason"].to_list() == [reason]
+    rows = script_rows(v.used, v.quarantine)
+    assert rows.schema == pl.Schema(dict(SCHEMA))
+    assert rows.height == 2
+    assert sorted(rows["contract"].to_list()) == sorted(["GOOD", bad.get("contract", "BAD")])
+
+
+@pytest.mark.parametrize(("bad", "reason"), LEFT_OUT)
+def test_script_rows_leave_out_rows_without_side_strike_or_date(
+    bad: dict[str, object], reason: str
+) -> None:
+    v = _good_and_bad(bad)
+    assert v.quarantine["reason"].to_list() == [reason]
+    assert script_rows(v.used, v.quarantine).equals(v.used)
+
+
+def test_script_rows_take_a_date_without_settlement_instant() -> None:
+    frame = cf.frame([cf.row(contract="GOOD"), cf.row(contract="BAD", strike=4800.0)])
+    frame = frame.with_columns(
+        pl.when(pl.col("contract") == "BAD").then(None).otherwise(pl.col("settlement"))
+        .alias("settlement")
+    )  # fmt: skip
+    v = validate(replace(cf.snapshot([cf.row()]), frame=frame))
+    assert v.quarantine["reason"].to_list() == ["invalid_expiration"]
+    assert script_rows(v.used, v.quarantine)["contract"].to_list() == ["GOOD", "BAD"]
+
+
+def test_script_rows_are_normalized_and_sorted_like_used_rows() -> None:
+    rows = [
+        cf.row(contract="A", strike=4800.0),
+        # crossed, IV 0 (missing), no volume, no last, no vendor gamma: quarantined
+        cf.row(contract="B", strike=4600.0, iv=0.0, bid=5.0, ask=4.0, volume=None, last=None,
+               vendor_gamma=None),
+        cf.row(contract="C", strike=4700.0, expiration=date(2024, 1, 4), iv=-0.2),
+    ]  # fmt: skip
+    v = validate(cf.snapshot(rows))
+    out = script_rows(v.used, v.quarantine)
+    assert out["contract"].to_list() == ["C", "B", "A"]
+    b = out.row(1, named=True)
+    assert b["volume"] == 0
+    assert math.isnan(b["iv"]) and math.isnan(b["last"]) and math.isnan(b["vendor_gamma"])
+    assert math.isnan(out["iv"][0])
+    assert out["iv"][2] == 0.15
+
+
+def _script_chain() -> list[dict[str, object]]:
+    """Used rows, a crossed quote and a same-day expiry settled before ``QUOTED``."""
+    today, later = date(2024, 1, 5), date(2024, 1, 19)
+    return [
+        cf.row(contract="P4600", strike=4600.0, is_call=False, expiration=later, iv=0.18,
+               vendor_gamma=0.0007, open_interest=900),
+        cf.row(contract="C4800", strike=4800.0, expiration=later, iv=0.12,
+               vendor_gamma=0.0005, open_interest=700),
+        cf.row(contract="X4700", strike=4700.0, expiration=later, iv=NAN, bid=9.0, ask=8.0,
+               vendor_gamma=0.0011, open_interest=300),
+        cf.row(contract="Z4650", strike=4650.0, is_call=False, expiration=today, iv=0.25,
+               vendor_gamma=0.004, open_interest=2000),
+        cf.row(contract="Z4750", strike=4750.0, expiration=today, iv=0.2,
+               vendor_gamma=0.003, open_interest=500),
+    ]  # fmt: skip
+
+
+def _direct(rows: list[dict[str, object]], day: date, **knobs: Any):  # type: ignore[no-untyped-def]
+    return perfiliev_analysis(
+        4700.0,
+        day,
+        [r["expiration"] for r in rows],
+        [r["strike"] for r in rows],
+        [r["is_call"] for r in rows],
+        [r["open_interest"] for r in rows],
+        [r["vendor_gamma"] for r in rows],
+        [r["iv"] for r in rows],
+        **knobs,
+    )
+
+
+@pytest.mark.parametrize("floor", [True, False])
+@pytest.mark.parametrize("fetched", [None, FETCHED])
+def test_analyze_takes_every_row_the_script_reads(fetched: datetime | None, floor: bool) -> None:
+    rows = _script_chain()
+    snap = cf.snapshot(rows, as_of=QUOTED, fetched_at=fetched)
+    assert validate(snap).excluded == {"expired": 2, "crossed_quote": 1}
+    a = analyze(snap, preset="perfiliev", zero_dte_floor=floor)
+    day = date(2024, 1, 5) if fetched is None else date(2024, 1, 7)
+    expected = _direct(rows, day, zero_dte_floor=floor)
+    assert a.net_gex == pytest.approx(expected.net_gex, rel=1e-14)
+    np.testing.assert_array_equal(a.strikes["strike"].to_numpy(), expected.strike)
+    np.testing.assert_allclose(a.strikes["net_gex"].to_numpy(), expected.strike_net_gex, rtol=1e-14)
+    np.testing.assert_allclose(a.profile_values, expected.profile, rtol=1e-13)
+    assert a.gamma_flip == pytest.approx(expected.gamma_flip, rel=1e-13)
+    # the 0DTE block counts the same-day expiry the script counts (today: as_of's date)
+    assert a.zero_dte.expiration == date(2024, 1, 5)
+    assert a.zero_dte.net_gex == pytest.approx(
+        (0.003 * 500 - 0.004 * 2000) * 100 * 4700.0**2 * 0.01
+    )
+    # Friday's expiry is 0 business days from Friday, and from Sunday too (numpy counts a
+    # past date over (expiration, file date]): floored into the profile, or dropped
+    without_it = _direct(rows[:3], day).profile
+    if floor:
+        assert not np.allclose(a.profile_values, without_it, rtol=1e-6)
+    else:
+        np.testing.assert_allclose(a.profile_values, without_it, rtol=1e-13)
+    # the later expiry: 10 business days from Friday, 9 from Sunday
+    assert busday_years(day, [date(2024, 1, 19)]).tolist() == [(10 if fetched is None else 9) / 262]
+
+
+def test_analyze_filters_apply_to_the_rows_taken_back() -> None:
+    rows = _script_chain()
+    snap = cf.snapshot(rows, as_of=QUOTED)
+    later = analyze(snap, preset="perfiliev", expiration="2024-01-19")
+    assert later.net_gex == pytest.approx(_direct(rows[:3], date(2024, 1, 5)).net_gex, rel=1e-14)
+    big = analyze(snap, preset="perfiliev", min_oi=800)
+    kept = [rows[0], rows[3]]  # strikes with at least 800 contracts
+    assert big.net_gex == pytest.approx(_direct(kept, date(2024, 1, 5)).net_gex, rel=1e-14)
+    np.testing.assert_array_equal(big.strikes["strike"].to_numpy(), [4600.0, 4650.0])
 
 
 # ---------------------------------------------------------------------------- invariants

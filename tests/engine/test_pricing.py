@@ -6,6 +6,7 @@ import math
 from datetime import date
 
 import numpy as np
+import polars as pl
 import pytest
 
 from engine.errors import ConfigurationError, EmptySnapshotError
@@ -46,13 +47,19 @@ def _priced_rows(forward_q: float, iv: float = 0.2) -> list[dict[str, object]]:
 def test_implied_forward_recovers_the_dividend_yield() -> None:
     p = price_chain(snapshot(_priced_rows(0.02), rate=RATE, div_yield=0.0))
     fw = p.forwards.row(0, named=True)
-    assert fw["method"] == "parity"
+    assert fw["method"] in ("parity", "parity_fit")
+    assert fw["rate"] == pytest.approx(RATE, abs=1e-6)
     t = fw["t"]
     assert fw["forward"] == pytest.approx(SPOT * math.exp((RATE - 0.02) * t), rel=1e-8)
     carry = p.contracts["carry"].to_numpy()
     assert carry == pytest.approx(np.full(carry.size, RATE - 0.02), abs=1e-6)
     assert p.contracts["iv"].to_numpy() == pytest.approx(np.full(carry.size, 0.2), rel=1e-6)
-    assert set(p.iv_sources) <= {"solved", "otm_substituted"}
+    assert set(p.iv_sources) == {"quote_otm"}
+    # one smile: call and put of a strike share the OTM quote's IV, so their gammas agree
+    c = p.contracts
+    for k in np.unique(c["strike"].to_numpy()):
+        at = c.filter(pl.col("strike") == k)
+        assert at["iv"].n_unique() == 1 and at["gamma"].n_unique() == 1
 
 
 def test_carry_mode_uses_the_configured_yield() -> None:
@@ -61,9 +68,9 @@ def test_carry_mode_uses_the_configured_yield() -> None:
     assert p.contracts["carry"].to_numpy() == pytest.approx(RATE - Q)
 
 
-def test_vendor_iv_is_used_and_unpriceable_rows_are_counted() -> None:
+def test_vendor_iv_is_a_fallback_and_unpriceable_rows_are_counted() -> None:
     rows = [
-        row(contract="A", iv=0.18),
+        row(contract="A", iv=0.18, bid=0.0, ask=0.0),  # no usable quote: the vendor's IV
         row(
             contract="B",
             iv=float("nan"),
@@ -75,7 +82,11 @@ def test_vendor_iv_is_used_and_unpriceable_rows_are_counted() -> None:
     ]
     p = price_chain(snapshot(rows))
     assert p.contracts["contract"].to_list() == ["A"]
-    assert p.contracts["iv_source"].to_list() == ["vendor"]
+    assert p.contracts["iv_source"].to_list() == ["vendor_fallback"]
+    assert p.contracts["iv"].to_list() == [0.18]
+    quoted = price_chain(snapshot([row(contract="A", iv=0.99)]))
+    assert quoted.contracts["iv_source"].to_list()[0].startswith("quote")  # quotes beat vendor
+    assert quoted.contracts["iv"][0] != 0.99
     assert p.excluded == {"no_iv": 1}
     assert p.data_quality() == {"contracts_used": 1, "excluded": {"no_iv": 1}}
 
@@ -126,4 +137,5 @@ def test_black76_rows_price_on_their_future() -> None:
     p = price_chain(snapshot(rows))
     assert p.contracts["carry"].to_list() == [0.0, 0.0]
     assert p.contracts["forward"].to_list() == [4750.0, 4750.0]
-    assert p.forwards.height == 0
+    assert p.forwards["method"].to_list() == ["future"]
+    assert p.forwards["forward"].to_list() == [4750.0]
