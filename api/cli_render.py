@@ -110,6 +110,13 @@ def _quality(view: Mapping[str, Any]) -> str:
     return text + (f"; excluded: {parts}" if parts else "")
 
 
+_HEDGE_UNIT_WORDS: Final = {
+    "shares": "shares",
+    "index_units": "index units",
+    "contracts": "futures contracts",
+}
+
+
 def summary_renderable(view: Mapping[str, Any], context: str = "") -> RenderableType:
     """The summary endpoint's object as a two-column table plus the interpretation."""
     spot = view.get("underlying_price")
@@ -127,14 +134,20 @@ def summary_renderable(view: Mapping[str, Any], context: str = "") -> Renderable
     exposures = view.get("exposures") or {}
     for greek, per in _PER.items():
         table.add_row(f"Net {greek.upper()}", money(exposures.get(f"net_{greek}")) + per)
+    unit = _HEDGE_UNIT_WORDS.get(view.get("hedge_unit") or "shares", "shares")
     for name, estimate in (view.get("hedging_estimate") or {}).items():
         shares = estimate.get("dealer_shares_to_trade")
         amount = MISSING if shares is None else f"{abs(shares):,.0f}"
         table.add_row(
             f"Hedging, {_move_label(name)}",
-            f"dealers {estimate.get('direction')} {amount} shares "
+            f"dealers {estimate.get('direction')} {amount} {unit} "
             f"({money(estimate.get('notional_usd'))})",
         )
+    for name, label in (("vol_up_1pt", "IV +1 pt"), ("one_day", "one day passes")):
+        flow = (view.get("hedge_flows") or {}).get(name)
+        if flow is not None:
+            what = "no flow" if flow.get("direction") is None else f"dealers {flow['direction']}"
+            table.add_row(f"Flow, {label}", f"{what} ({money(flow.get('notional_usd'))})")
     zero = view.get("zero_dte") or {}
     if zero.get("expiration") is None:
         table.add_row("0DTE", "nothing expires today")

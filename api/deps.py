@@ -155,6 +155,7 @@ DealerModel = Annotated[
         "short puts; default) or short_all (dealers short every contract). Echoed as "
         "dealer_model.",
         examples=["street"],
+        json_schema_extra={"enum": list(SERVED_DEALER_MODELS)},
     ),
 ]
 StrikeRange = Annotated[

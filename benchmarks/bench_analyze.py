@@ -36,7 +36,7 @@ def numpy_script_analysis(
     K,
     T,
     iv,
-    r: float,
+    r,
     b,
     calls,
     oi,
@@ -55,9 +55,9 @@ def numpy_script_analysis(
     vanna = -carry_df * pdf * d2 / iv
     charm = -carry_df * (pdf * (b / vst - d2 / (2 * T)) + sign * (b - r) * cdf)
     gex = sign * gamma * oi * m * U * U * 0.01
-    dex = delta * oi * m * U
-    vex = vanna * oi * m * U * 0.01
-    chex = charm * oi * m * U / 365.0
+    dex = sign * delta * oi * m * U  # every exposure is the dealer's (street: +calls, −puts)
+    vex = sign * vanna * oi * m * U * 0.01
+    chex = sign * charm * oi * m * U / 365.0
     strikes, inverse = np.unique(K, return_inverse=True)
     per_strike = {
         name: np.bincount(inverse, values, strikes.size)
@@ -108,7 +108,7 @@ def run(quick: bool = False) -> list[Row]:
         c["strike"].to_numpy(),
         c["t"].to_numpy(),
         c["iv"].to_numpy(),
-        snap.rate,
+        c["rate"].to_numpy(),
         c["carry"].to_numpy(),
         c["is_call"].to_numpy(),
         c["open_interest"].to_numpy().astype(np.float64),

@@ -238,7 +238,20 @@ def fit_forwards(
     g = gid[c]
     k = K[c]
 
-    order, rank = _ranked(g, np.abs(y), n_groups)
+    # pairs come in segment order, i.e. by group: rank each group's pairs by |C − P|
+    if g.size and (g[1:] < g[:-1]).any():  # segments not ordered by group: order them
+        by_group = np.argsort(g, kind="stable")
+        c, y, half_width, g, k = (
+            c[by_group],
+            y[by_group],
+            half_width[by_group],
+            g[by_group],
+            k[by_group],
+        )
+    g_starts = np.searchsorted(g, np.arange(n_groups), side="left").astype(np.int64)
+    g_stops = np.searchsorted(g, np.arange(n_groups), side="right").astype(np.int64)
+    order = argsort_within(g_starts, g_stops, np.zeros(g.shape[0], dtype=np.int64), np.abs(y))
+    rank = np.arange(order.shape[0]) - g_starts[g[order]]
     n = max(st.n_strikes, st.n_fit_strikes)
     near = order[rank < n]
     mk = np.full((n_groups, n), np.nan)
@@ -250,39 +263,46 @@ def fit_forwards(
 
     t_key = np.asarray(t_group, dtype=np.float64)
     carry = np.asarray(carry_forward, dtype=np.float64)
+    n_fit = np.isfinite(mk[:, : st.n_fit_strikes]).sum(axis=1)
+    candidates = n_fit >= st.min_fit_pairs
+    if fit_groups is not None:
+        candidates &= fit_groups
+    fit = np.flatnonzero(candidates)  # the Theil–Sen work only where a fit may be kept
+    df_fit = np.full(n_groups, np.nan)
+    rate_fit = np.full(n_groups, np.nan)
+    rate_err = np.full(n_groups, np.inf)
     with np.errstate(all="ignore"):
-        # Theil–Sen over the n_fit_strikes nearest pairs: every pairwise slope
-        fk, fy = mk[:, : st.n_fit_strikes], my[:, : st.n_fit_strikes]
-        n_fit = np.isfinite(fk).sum(axis=1)
-        i, j = np.triu_indices(st.n_fit_strikes, 1)
-        slopes = (fy[:, j] - fy[:, i]) / (fk[:, j] - fk[:, i])
-        slopes[~np.isfinite(slopes)] = np.nan
-        slope, _ = _row_median(slopes)
-        df_fit = -slope
-        level, _ = _row_median(fy + df_fit[:, None] * fk)
-        resid = fy - (level[:, None] - df_fit[:, None] * fk)
-        mad, _ = _row_median(np.abs(resid))
-        has_k = np.isfinite(fk)
-        k_mean = np.where(has_k, fk, 0.0).sum(axis=1) / n_fit
-        sxx = np.where(has_k, (fk - k_mean[:, None]) ** 2, 0.0).sum(axis=1)
-        # quotes on a tick grid can sit exactly on a line: the residuals never claim more
-        # precision than the quotes have (a uniform error within the half-width)
-        floor = 0.25 * _row_median(mh[:, : st.n_fit_strikes])[0] / np.sqrt(3.0)
-        sigma = np.fmax(MAD_TO_SIGMA * mad, floor)
-        rate_fit = -np.log(df_fit) / t_key
-        rate_err = sigma / np.sqrt(sxx) / (df_fit * t_key)
+        if fit.size:
+            fk, fy = mk[fit, : st.n_fit_strikes], my[fit, : st.n_fit_strikes]
+            i, j = np.triu_indices(st.n_fit_strikes, 1)
+            slopes = (fy[:, j] - fy[:, i]) / (fk[:, j] - fk[:, i])
+            slopes[~np.isfinite(slopes)] = np.nan
+            df = -_row_median(slopes)[0]
+            level = _row_median(fy + df[:, None] * fk)[0]
+            mad = _row_median(np.abs(fy - (level[:, None] - df[:, None] * fk)))[0]
+            has_k = np.isfinite(fk)
+            k_mean = np.where(has_k, fk, 0.0).sum(axis=1) / n_fit[fit]
+            sxx = np.where(has_k, (fk - k_mean[:, None]) ** 2, 0.0).sum(axis=1)
+            # quotes on a tick grid can sit exactly on a line: the residual scale never
+            # claims more precision than a quarter of a mid's uniform error in its quote
+            floor = 0.25 * _row_median(mh[fit, : st.n_fit_strikes])[0] / np.sqrt(3.0)
+            sigma = np.fmax(MAD_TO_SIGMA * mad, floor)
+            df_fit[fit] = df
+            rate_fit[fit] = -np.log(df) / t_key[fit]
+            rate_err[fit] = sigma / np.sqrt(sxx) / (df * t_key[fit])
         # the forward: median parity forward of the n_strikes nearest pairs, discounted at
         # the fitted rate where the fit holds, else at the configured one
         nk, ny = mk[:, : st.n_strikes], my[:, : st.n_strikes]
         f_conf, n_used = _row_median(nk + ny * np.exp(rate * t_key)[:, None])
-        f_fit, _ = _row_median(nk + ny / df_fit[:, None])
+        f_fit = np.full(n_groups, np.nan)
+        if fit.size:
+            f_fit[fit] = _row_median(nk[fit] + ny[fit] / df_fit[fit, None])[0]
 
         def plausible(f: FloatArray) -> BoolArray:
             return (f > 0.0) & np.isfinite(f) & (np.abs(np.log(f / carry)) <= st.max_log_deviation)
 
         fit_ok = (
-            (n_fit >= st.min_fit_pairs)
-            & (True if fit_groups is None else fit_groups)
+            candidates
             & (df_fit > 0.0)
             & (rate_fit >= st.rate_bounds[0])
             & (rate_fit <= st.rate_bounds[1])

@@ -37,12 +37,20 @@ from engine.forward import (
     strike_segments,
 )
 from engine.iv import implied_vol_from_quotes
+from engine.market_pricing_kernels import segment_max
 from engine.market_rows import MarketRows, segment_bounds
 from engine.smile import SmileSource, strike_smile
 from engine.time import years_to_settlement
 from engine.typing import BoolArray, FloatArray, IntArray
 
-__all__ = ["CARRY_METHOD", "FUTURE_METHOD", "MarketPriced", "PricedRows", "price_market", "price_rows"]
+__all__ = [
+    "CARRY_METHOD",
+    "FUTURE_METHOD",
+    "MarketPriced",
+    "PricedRows",
+    "price_market",
+    "price_rows",
+]
 
 CARRY_METHOD = "carry"
 """Method name of the ``bsm`` groups under ``forward="carry"``."""
@@ -73,6 +81,41 @@ class PricedRows:
     group_method: npt.NDArray[np.int8]
     group_pairs: IntArray
     group_row: IntArray
+
+
+def _quote_ivs(
+    perm: IntArray,
+    bounds: IntArray,
+    seg: IntArray,
+    strike: FloatArray,
+    is_call: BoolArray,
+    forward: FloatArray,
+    bid: FloatArray,
+    ask: FloatArray,
+    underlying: FloatArray,
+    t: FloatArray,
+    rate: FloatArray,
+    carry: FloatArray,
+) -> FloatArray:
+    """IV of each row's mid quote, solved where the smile can use it: every OTM row (both
+    rights at ``K = F``), and an ITM row only where its strike's OTM quote gave none
+    (:func:`engine.smile.strike_smile` reads nothing else). NaN elsewhere."""
+    n = strike.shape[0]
+    out = np.full(n, np.nan)
+
+    def solve(rows: IntArray) -> None:
+        if rows.size:
+            out[rows] = implied_vol_from_quotes(
+                bid[rows], ask[rows], underlying[rows], strike[rows], t[rows], rate[rows],
+                carry[rows], is_call[rows],
+            ).iv  # fmt: skip
+
+    with np.errstate(invalid="ignore"):
+        otm = np.where(is_call, strike >= forward, strike <= forward)
+    solve(np.flatnonzero(otm))
+    seg_has = np.isfinite(segment_max(bounds, perm, out))
+    solve(np.flatnonzero(~otm & ~seg_has[seg]) if n else np.zeros(0, dtype=np.int64))
+    return out
 
 
 def price_rows(
@@ -130,9 +173,10 @@ def price_rows(
     row_rate = g_rate[gid] if n else np.zeros(0)
     with np.errstate(divide="ignore", invalid="ignore"):
         carry = np.where(is_bsm, np.log(row_forward / underlying_price) / t, 0.0)
-    iv_quote = implied_vol_from_quotes(
-        bid, ask, underlying_price, strike, t, row_rate, carry, is_call
-    ).iv
+    iv_quote = _quote_ivs(
+        perm, bounds, seg, strike, is_call, row_forward, bid, ask,
+        underlying_price, t, row_rate, carry,
+    )  # fmt: skip
     fill = strike_smile(
         perm, bounds, seg, gid, strike, is_call, row_forward, t, iv_quote, vendor_iv
     )

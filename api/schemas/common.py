@@ -27,16 +27,15 @@ class DataQuality(BaseModel):
 
     contracts_used: int = Field(ge=0)
     excluded: dict[str, int]
-    filtered_out: dict[str, int] | None = Field(
-        default=None, description="Contracts left out by the request's filters (min_oi)."
+    filtered_out: dict[str, int] = Field(
+        description="Contracts left out by the request's filters (min_oi)."
     )
-    iv_sources: dict[str, int] | None = Field(
-        default=None,
+    iv_sources: dict[str, int] = Field(
         description="Where the used contracts' implied vols come from: quote_otm, quote_itm, "
         "vendor_fallback, interpolated, extrapolated.",
     )
-    contracts_per_expiry: dict[str, int] | None = Field(
-        default=None, description="Used contracts per expiration date (YYYY-MM-DD)."
+    contracts_per_expiry: dict[str, int] = Field(
+        description="Used contracts per expiration date (YYYY-MM-DD)."
     )
 
 

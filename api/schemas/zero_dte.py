@@ -111,6 +111,9 @@ class ZeroDteResponse(Head):
     exposures: ZeroDteExposures
     pin_risk: ZeroDtePinRisk
     hedging: ZeroDteHedging
+    hedge_unit: Literal["shares", "index_units", "contracts"] = Field(
+        description="**extra**: unit of dealer_shares_to_trade."
+    )
     levels: ZeroDteLevels
     flow: ZeroDteFlow
     strikes: list[ZeroDteStrike] = Field(description="Strikes within strike_range of spot.")

@@ -70,11 +70,21 @@ def tail(a: Analysis) -> dict[str, Any]:
             "contracts_used": int(quality["contracts_used"]),  # type: ignore[call-overload]
             "excluded": dict(quality["excluded"]),  # type: ignore[call-overload]
             **{
-                k: dict(quality[k])  # type: ignore[call-overload]
+                k: dict(quality.get(k, {}))  # type: ignore[call-overload]
                 for k in ("filtered_out", "iv_sources", "contracts_per_expiry")
-                if k in quality
             },
         }
+    }
+
+
+def empty_quality() -> dict[str, Any]:
+    """``data_quality`` of a response that involves no chain."""
+    return {
+        "contracts_used": 0,
+        "excluded": {},
+        "filtered_out": {},
+        "iv_sources": {},
+        "contracts_per_expiry": {},
     }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from api.views._common import finite, iso_date, iso_utc, tail
+from api.views._common import empty_quality, finite, iso_date, iso_utc, tail
 from engine.analysis import Analysis
 
 __all__ = ["options_view", "quote_view", "scan_row", "scan_view", "symbols_view"]
@@ -47,10 +47,11 @@ def scan_view(rows: list[dict[str, Any]], errors: list[dict[str, str]]) -> dict[
     |``distance_to_flip_pct``| (nulls last, then by symbol), the symbols that failed with their
     error code, the latest ``as_of`` and the summed ``data_quality``."""
     ordered = sorted(rows, key=_scan_key)
-    excluded: dict[str, int] = {}
+    sums: dict[str, dict[str, int]] = {"excluded": {}, "filtered_out": {}, "iv_sources": {}}
     for row in ordered:
-        for reason, count in row["data_quality"]["excluded"].items():
-            excluded[reason] = excluded.get(reason, 0) + count
+        for part, counts in sums.items():
+            for reason, count in row["data_quality"].get(part, {}).items():
+                counts[reason] = counts.get(reason, 0) + count
     return {
         "as_of": max((row["as_of"] for row in ordered), default=None),
         "count": len(ordered),
@@ -58,7 +59,8 @@ def scan_view(rows: list[dict[str, Any]], errors: list[dict[str, str]]) -> dict[
         "errors": errors,
         "data_quality": {
             "contracts_used": sum(row["data_quality"]["contracts_used"] for row in ordered),
-            "excluded": excluded,
+            **sums,
+            "contracts_per_expiry": {},
         },
     }
 
@@ -72,7 +74,7 @@ def symbols_view(symbols: list[str], fetched_at: datetime) -> dict[str, Any]:
         "count": len(symbols),
         "last_updated": stamp,
         "as_of": stamp,
-        "data_quality": {"contracts_used": 0, "excluded": {}},
+        "data_quality": empty_quality(),
     }
 
 

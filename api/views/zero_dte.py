@@ -155,6 +155,7 @@ def zero_dte_view(full: Analysis, day: Analysis, strike_range: float = 0.03) -> 
         },
         "pin_risk": _pin_risk(day),
         "hedging": hedging,
+        "hedge_unit": day.hedge_unit,
         "levels": {
             "call_wall": finite(lv.call_wall),
             "put_wall": finite(lv.put_wall),

@@ -56,10 +56,15 @@ def check_regime(regime: str, net_gex: float) -> None:
         assert regime == "negative_gamma"
 
 
-def check_hedge(move: dict, spot: float) -> None:
+# units of the underlying per hedge unit: futures options hedge in contracts (ES: 50 × F)
+UNIT_SIZE = {"shares": 1.0, "index_units": 1.0, "contracts": 50.0}
+
+
+def check_hedge(move: dict, spot: float, unit: str = "shares") -> None:
     shares = move["dealer_shares_to_trade"]
     assert move["direction"] == ("buy" if shares >= 0 else "sell")
-    assert close(move["notional_usd"], abs(shares) * spot, abs(shares) * spot)
+    notional = abs(shares) * spot * UNIT_SIZE[unit]
+    assert close(move["notional_usd"], notional, notional)
 
 
 @pytest.mark.parametrize("symbol", SYMBOLS)
@@ -70,8 +75,15 @@ def test_summary(fa: FlashAlpha, symbol: str) -> None:
     assert set(exposures) == {"net_gex", "net_dex", "net_vex", "net_chex"}
     check_regime(body["regime"], exposures["net_gex"])
     assert set(body["interpretation"]) == {"gamma", "vanna", "charm"}
+    unit = body["hedge_unit"]
+    assert unit == {"SPX": "index_units", "ES=F": "contracts"}.get(symbol, "shares")
     for name in ("spot_down_1pct", "spot_up_1pct"):
-        check_hedge(body["hedging_estimate"][name], body["underlying_price"])
+        check_hedge(body["hedging_estimate"][name], body["underlying_price"], unit)
+    flows = body["hedge_flows"]
+    for key, net in (("vol_up_1pt", exposures["net_vex"]), ("one_day", exposures["net_chex"])):
+        assert flows[key]["direction"] == ("sell" if net > 0 else "buy")
+        assert close(flows[key]["notional_usd"], abs(net), abs(net))
+    assert body["dealer_model"] == "street"
     zero = body["zero_dte"]
     assert zero["expiration"] is None or date.fromisoformat(zero["expiration"])
 
@@ -154,7 +166,7 @@ def test_zero_dte_today_and_a_named_expiry(fa: FlashAlpha, symbol: str) -> None:
         for size in ("10bp", "25bp", "half_pct", "1pct")
     }
     for move in body["hedging"].values():
-        check_hedge(move, spot)
+        check_hedge(move, spot, body["hedge_unit"])
     assert all(abs(row["strike"] / spot - 1.0) <= 0.02 + 1e-12 for row in body["strikes"])
     exposures = body["exposures"]
     share = 100.0 * exposures["net_gex"] / exposures["total_chain_net_gex"]

@@ -244,3 +244,57 @@ def test_interpretation_object() -> None:
     assert "-$340.5M" in result["gamma"]
     assert "as implied volatility rises dealers sell the underlying" in result["vanna"]
     assert "dealers buy" in result["charm"]
+
+
+# ---------------------------------------------------------------------------- hedge flows
+
+
+def test_hedge_flow_is_minus_the_change_of_dealer_delta() -> None:
+    from engine.interpretation import HedgeFlow, hedge_flow, hedge_flows
+
+    assert hedge_flow(2.5e9) == HedgeFlow("sell", 2.5e9)
+    assert hedge_flow(-1.0e6) == HedgeFlow("buy", 1.0e6)
+    assert hedge_flow(0.0) == HedgeFlow(None, 0.0)
+    assert hedge_flow(float("nan")) == HedgeFlow(None, None)
+    flows = hedge_flows(3.0, -4.0)
+    assert flows == {"vol_up_1pt": HedgeFlow("sell", 3.0), "one_day": HedgeFlow("buy", 4.0)}
+
+
+class _Est:
+    def __init__(self, direction: str, notional: float) -> None:
+        self.direction = direction
+        self.notional_usd = notional
+
+
+def test_gamma_sentence_when_a_one_percent_move_crosses_the_flip() -> None:
+    """Long gamma, but the flip lies 0.5 % below spot: a 1 % drop ends where dealers are
+    short gamma, and the estimate says they sell on both sides. The sentence must say so,
+    never "buy into dips" beside spot_down_1pct: sell."""
+    hedging = {-0.01: _Est("sell", 2.0e9), 0.01: _Est("sell", 5.0e9)}
+    text = gamma_sentence("positive_gamma", 1.0e9, 5000.0, 4975.0, (4975.0,), hedging)
+    assert "buy into dips" not in text
+    assert "a 1 % drop crosses the gamma flip at 4,975.00, where dealers turn sellers" in text
+    assert "sell $2.0B on that drop and sell $5.0B on a 1 % rise" in text
+    # short gamma, the flip above spot: a rise crosses it and dealers turn buyers... of dips
+    hedging = {-0.01: _Est("buy", 1.0e9), 0.01: _Est("buy", 3.0e9)}
+    text = gamma_sentence("negative_gamma", -1.0e9, 5000.0, 5020.0, (5020.0,), hedging)
+    assert "sell into declines" not in text
+    assert "a 1 % rise crosses the gamma flip at 5,020.00, where dealers turn buyers" in text
+    # no crossing inside the move, or sides that disagree: the regime's usual clause
+    far = {-0.01: _Est("buy", 1.0), 0.01: _Est("sell", 1.0)}
+    text = gamma_sentence("positive_gamma", 1.0e9, 5000.0, 4000.0, (4000.0,), far)
+    assert "they sell into rallies and buy into dips" in text
+
+
+def test_zero_dte_sentence_gives_both_amounts_when_signs_differ() -> None:
+    from datetime import date
+
+    from engine.interpretation import zero_dte_sentence
+
+    day = date(2024, 1, 5)
+    assert zero_dte_sentence(None, 0.0, None, 1.0) == "Nothing expires today."
+    same = zero_dte_sentence(day, 2.0e8, 20.0, 1.0e9)
+    assert "long $200.0M" in same and "20.0% of total net GEX" in same
+    opposite = zero_dte_sentence(day, -3.0e8, -30.0, 1.0e9)
+    assert "short $300.0M" in opposite and "$1.0B for the whole chain" in opposite
+    assert "% of total" not in opposite and "-" not in opposite.split("against")[0]

@@ -619,4 +619,7 @@ def test_swapping_rights_negates_and_scaling_oi_scales(
     np.testing.assert_allclose(base.call_gex + base.put_gex, base.strike_net_gex, rtol=0, atol=0)
     assert float(np.sum(base.strike_net_gex)) == pytest.approx(base.net_gex, rel=1e-12, abs=1e-6)
     if base.gamma_flip is not None:
-        assert base.levels[0] <= base.gamma_flip <= base.levels[-1]
+        # the script's interpolation (ΔL·p / p) loses digits when p is subnormal (a deep
+        # out-of-the-money, low-vol chain): it may then land a hair outside the grid
+        slack = 0.0 if normal.all() else 1e-6 * (base.levels[-1] - base.levels[0])
+        assert base.levels[0] - slack <= base.gamma_flip <= base.levels[-1] + slack
