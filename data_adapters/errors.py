@@ -6,7 +6,8 @@
     └── DataSourceError          a provider or file could not give a usable chain
         ├── SourceConfigError    missing or invalid settings (no API key, bad base URL)
         ├── SymbolNotFoundError  the source has no data for the symbol (or the expiry)
-        └── NoHistoryError       a past as_of was asked of a source that keeps no history
+        ├── NoHistoryError       a past as_of was asked of a source that keeps no history
+        └── InvalidSymbolError   a symbol outside the grammar (data_adapters.symbols)
 
 ``DataSourceError`` carries ``provider`` (source name), ``status`` (HTTP status or None) and a
 readable message. Secrets never appear in the message, the repr or the args.
@@ -16,7 +17,13 @@ from __future__ import annotations
 
 from engine.errors import GexError
 
-__all__ = ["DataSourceError", "NoHistoryError", "SourceConfigError", "SymbolNotFoundError"]
+__all__ = [
+    "DataSourceError",
+    "InvalidSymbolError",
+    "NoHistoryError",
+    "SourceConfigError",
+    "SymbolNotFoundError",
+]
 
 
 class DataSourceError(GexError):
@@ -42,3 +49,10 @@ class SymbolNotFoundError(DataSourceError):
 
 class NoHistoryError(DataSourceError):
     """A past ``as_of`` was asked of a source that keeps no history."""
+
+
+class InvalidSymbolError(DataSourceError):
+    """A symbol outside the one grammar of :mod:`data_adapters.symbols`."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("symbol", message)
