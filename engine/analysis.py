@@ -44,7 +44,7 @@ from engine.hedging import HedgeEstimate, estimates_from_terms, hedge_terms
 from engine.interpretation import HedgeFlow, hedge_flows, interpretation, regime_of
 from engine.levels import StrikeLevels, max_pain, strike_levels
 from engine.options import AnalysisOptions, parse_options
-from engine.perfiliev import perfiliev_analysis
+from engine.perfiliev import MAX_GAMMA_TIMES_SPOT, perfiliev_analysis
 from engine.presets import ResolvedPreset, apply_overrides, get_preset
 from engine.pricing import PricedChain, price_validated
 from engine.profile import evaluate_profile, profile_terms
@@ -182,10 +182,12 @@ def _data_quality(
     priced: PricedChain,
     contracts: pl.DataFrame,
     options: AnalysisOptions,
+    preset_excluded: Mapping[str, int],
 ) -> dict[str, object]:
     """``data_quality`` of the contracts behind the returned numbers: those left after the
     ``expiration`` and ``min_oi`` filters, the exclusions among the rows of the expirations
-    asked for, and where their implied vols came from."""
+    asked for, where their implied vols came from, and what a preset left out of its own
+    numbers (``perfiliev``: contracts without a usable vendor gamma)."""
     excluded = dict(priced.excluded)
     if options.expiration is not None:
         q = validated.quarantine.filter(pl.col("expiration") == options.expiration)
@@ -195,6 +197,7 @@ def _data_quality(
         day_priced = priced.contracts.filter(pl.col("expiration") == options.expiration).height
         if day_rows > day_priced:
             excluded["no_iv"] = day_rows - day_priced
+    excluded.update(preset_excluded)
     sources = dict(contracts.group_by("iv_source").len().sort("iv_source").iter_rows())
     by_expiry = contracts.group_by("expiration").len().sort("expiration")
     return {
@@ -274,6 +277,7 @@ def analyze(snapshot: ChainSnapshot, preset: str = "native", **overrides: object
             _perfiliev(validated.used, validated.quarantine, head, options, resolved, result)
         )
     mp, mp_exp = _max_pain(_restrict(validated.used, options), options, expirations)
+    preset_excluded: Mapping[str, int] = result.pop("preset_excluded", {})  # type: ignore[assignment]
     futures = bool((contracts["model"] == "black76").all())
     hedging = _hedging(contracts, spot, options.hedge_moves, futures)
     exposures: Mapping[str, float] = result["exposures"]  # type: ignore[assignment]
@@ -304,7 +308,9 @@ def analyze(snapshot: ChainSnapshot, preset: str = "native", **overrides: object
                 hedging,
             )
         ),
-        data_quality=MappingProxyType(_data_quality(validated, priced, contracts, options)),
+        data_quality=MappingProxyType(
+            _data_quality(validated, priced, contracts, options, preset_excluded)
+        ),
         priced=priced,
         **result,  # type: ignore[arg-type]
     )
@@ -356,10 +362,12 @@ def _perfiliev(
         .select(native_table.columns)
     )
     sign = np.where(used["is_call"].to_numpy(), 1.0, -1.0)
-    per_contract = np.nan_to_num(
-        sign * used["vendor_gamma"].to_numpy() * used["open_interest"].to_numpy()
-        * 100.0 * spot * spot * 0.01
-    )  # fmt: skip
+    gamma = used["vendor_gamma"].to_numpy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        per_contract = sign * gamma * used["open_interest"].to_numpy() * 100.0 * spot * spot * 0.01
+        # the same contracts as the script's totals: missing and implausible gammas add nothing
+        plausible = np.abs(gamma * spot) <= MAX_GAMMA_TIMES_SPOT
+    per_contract = np.where(np.isfinite(per_contract) & plausible, per_contract, 0.0)
     zero = zero_dte(today, used["expiration"], per_contract)
     same_day = (used["expiration"] == today).to_numpy()
     zero_table = None
@@ -386,4 +394,5 @@ def _perfiliev(
         "levels": strike_levels(table, spot, zero_table),
         "zero_dte": zero,
         "zero_dte_exposures": zero_exposures,
+        "preset_excluded": res.excluded,
     }

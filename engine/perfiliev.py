@@ -35,7 +35,7 @@ to the profile. Amounts are in USD (the script prints billions; the scale does n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Final, Literal
 
@@ -61,6 +61,9 @@ __all__ = [
 ]
 
 CONTRACT_SIZE: Final = 100.0
+MAX_GAMMA_TIMES_SPOT: Final = 1.0e5
+"""Bound on ``|Γ·S| = n(d1)/(σ√T)``: at most 0.4/(0.01·√(1/525,600)) ≈ 2.9e4 for σ ≥ 1 %
+and T ≥ one minute; a vendor gamma beyond it is a data error, counted, not summed."""
 GRID_POINTS: Final = 60
 GRID_LOWER: Final = 0.8
 GRID_UPPER: Final = 1.2
@@ -97,6 +100,10 @@ class PerfilievResult:
     ``strike`` holds the distinct finite strikes ascending; ``call_gex``, ``put_gex``
     (``<= 0`` for non-negative vendor gamma) and ``strike_net_gex`` are aligned with it.
     ``levels`` and ``profile`` are the 60 grid levels and the profile's values there.
+    ``excluded`` counts the contracts left out of net and per-strike GEX:
+    ``no_vendor_gamma`` (the provider sent none: the script's sums skip it too) and
+    ``implausible_vendor_gamma`` (not finite, or ``|Γ·S|`` above
+    :data:`MAX_GAMMA_TIMES_SPOT`, which no option with σ ≥ 1 % and T ≥ one minute reaches).
     """
 
     net_gex: float
@@ -108,6 +115,7 @@ class PerfilievResult:
     profile: FloatArray
     gamma_flip: float | None
     status: Literal["available", "no_boundary"]
+    excluded: dict[str, int] = field(default_factory=dict)
 
 
 def file_date(snapshot: ChainSnapshot) -> date:
@@ -253,8 +261,20 @@ def perfiliev_analysis(
         raise ValueError(f"per-contract arguments differ in length: {sorted(sizes)}")
 
     sign = np.where(calls, 1.0, -1.0)
-    gex = sign * gamma * oi * CONTRACT_SIZE * S * S * 0.01
-    gex = np.where(np.isfinite(gex), gex, 0.0)
+    missing = np.isnan(gamma)
+    with np.errstate(over="ignore", invalid="ignore"):
+        gex = sign * gamma * oi * CONTRACT_SIZE * S * S * 0.01
+        scaled = np.abs(gamma * S)
+    implausible = ~missing & (~np.isfinite(scaled) | (scaled > MAX_GAMMA_TIMES_SPOT))
+    gex = np.where(np.isfinite(gex) & ~implausible, gex, 0.0)
+    excluded = {
+        name: int(count)
+        for name, count in (
+            ("no_vendor_gamma", missing.sum()),
+            ("implausible_vendor_gamma", implausible.sum()),
+        )
+        if count
+    }
     grid, call_gex, put_gex = _per_strike(K, calls, gex)
 
     levels = np.linspace(GRID_LOWER * S, GRID_UPPER * S, GRID_POINTS)
@@ -270,4 +290,5 @@ def perfiliev_analysis(
         profile=profile,
         gamma_flip=flip,
         status=status,
+        excluded=excluded,
     )

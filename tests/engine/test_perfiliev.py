@@ -623,3 +623,20 @@ def test_swapping_rights_negates_and_scaling_oi_scales(
         # out-of-the-money, low-vol chain): it may then land a hair outside the grid
         slack = 0.0 if normal.all() else 1e-6 * (base.levels[-1] - base.levels[0])
         assert base.levels[0] - slack <= base.gamma_flip <= base.levels[-1] + slack
+
+
+def test_implausible_and_missing_vendor_gammas_are_counted_not_summed() -> None:
+    """A vendor gamma of 1e308 used to vanish silently from net GEX: now it is excluded
+    and counted, like a missing one (which the script's sums skip)."""
+    from engine.perfiliev import perfiliev_analysis
+
+    day = date(2024, 1, 5)
+    res = perfiliev_analysis(
+        100.0, day, [date(2024, 1, 19)] * 4, [95.0, 100.0, 105.0, 110.0],
+        [True, False, True, True], [10, 20, 30, 40], [0.02, 0.03, float("nan"), 1e308],
+        [0.2, 0.2, 0.2, 0.2],
+    )  # fmt: skip
+    assert res.excluded == {"no_vendor_gamma": 1, "implausible_vendor_gamma": 1}
+    expected = (0.02 * 10 - 0.03 * 20) * 100.0 * 100.0 * 100.0 * 0.01
+    assert res.net_gex == pytest.approx(expected, rel=1e-15)
+    assert np.isfinite(res.call_gex).all() and np.isfinite(res.put_gex).all()
