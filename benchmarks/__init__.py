@@ -1,1 +1,1 @@
-"""Reproducible speed comparisons against named baselines (DESIGN §8). Run ``python -m benchmarks``."""
+"""Reproducible speed comparisons against named baselines. Run ``python -m benchmarks``."""

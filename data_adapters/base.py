@@ -1,4 +1,4 @@
-"""The protocol every data source implements (DESIGN §6)."""
+"""The protocol every data source implements (docs/conventions.md)."""
 
 from __future__ import annotations
 

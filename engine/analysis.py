@@ -1,4 +1,4 @@
-"""``engine.analyze``: everything a dealer-positioning user reads off one chain (DESIGN §5).
+"""``engine.analyze``: everything a dealer-positioning user reads off one chain (docs/conventions.md).
 
 ``analyze(snapshot, preset="native", **overrides) -> Analysis`` runs the priced-chain
 pipeline (:mod:`engine.pricing`), restricts it to the requested expirations and strikes,

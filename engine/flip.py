@@ -1,4 +1,4 @@
-"""Zero crossings of the gamma profile and the gamma flip (DESIGN §5).
+"""Zero crossings of the gamma profile and the gamma flip (docs/conventions.md).
 
 Units and conventions
 ---------------------

@@ -1,4 +1,4 @@
-"""Dealer hedging estimate for spot moves, by repricing delta (DESIGN §5).
+"""Dealer hedging estimate for spot moves, by repricing delta (docs/conventions.md).
 
 Units and conventions
 ---------------------

@@ -1,4 +1,4 @@
-"""Plain-English sentences for the summary's ``interpretation`` and the narrative (DESIGN §5).
+"""Plain-English sentences for the summary's ``interpretation`` and the narrative (docs/conventions.md).
 
 Every sentence is built from the numbers it is given and states them, so it can never say
 something those numbers contradict: the wording is chosen from their signs, and the numbers

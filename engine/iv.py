@@ -1,6 +1,6 @@
 """Implied volatility for arrays of options, both pricing models, with a reason per option.
 
-Conventions (DESIGN §4): generalized Black-Scholes-Merton with cost of carry ``b`` — equity,
+Conventions (docs/conventions.md): generalized Black-Scholes-Merton with cost of carry ``b`` — equity,
 ETF and index options use ``carry = rate - div_yield`` with the spot as ``underlying``;
 Black-76 uses ``carry = 0`` with the future (or implied forward) as ``underlying``. ``t`` in
 years, ``rate`` and ``carry`` continuous decimals, premiums per unit of underlying, and the

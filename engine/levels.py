@@ -1,4 +1,4 @@
-"""Key strike levels from a per-strike table, and max pain for one expiry (DESIGN §5).
+"""Key strike levels from a per-strike table, and max pain for one expiry (docs/conventions.md).
 
 Inputs are the per-strike tables of :func:`engine.strikes.strike_table` (polars frames with
 the columns of :data:`engine.strikes.STRIKE_COLUMNS`; only the columns a level needs are

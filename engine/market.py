@@ -9,7 +9,7 @@ polars overhead each (minutes for ~6,000 underlyings); here every stage runs onc
 whole market, and per-underlying results come from segment reductions and segmented kernels.
 
 Per underlying the numbers have the definitions of ``engine.analyze(snapshot)`` with the
-``native`` preset and default options (DESIGN §3–5), and equal them up to the order of
+``native`` preset and default options (docs/conventions.md), and equal them up to the order of
 floating-point summation: net GEX/DEX/VEX/CHEX (USD, :mod:`engine.exposures`), the regime
 (sign of the profile at spot), every crossing of the gamma profile and the flip nearest spot
 (refined to ``tol`` times spot), the call and put walls (:mod:`engine.levels`), the 0DTE net

@@ -1,4 +1,4 @@
-"""Gamma profile, crossings and flip of every underlying of a market (DESIGN §5).
+"""Gamma profile, crossings and flip of every underlying of a market (docs/conventions.md).
 
 The rules are those of :mod:`engine.flip` applied to each underlying on its own, with all
 underlyings batched into a few kernel calls (:func:`engine.market_kernels.segment_profile`):

@@ -1,10 +1,10 @@
-"""Compatibility presets: named bundles of conventions, as data (DESIGN §5).
+"""Compatibility presets: named bundles of conventions, as data (docs/conventions.md).
 
 A :class:`Preset` states every convention that makes one tool's numbers differ from another's,
 so a result can be reproduced exactly and compared, and switching is a setting, never a fork:
 
 =============  ===================================================================
-gamma_source   ``model``: gamma from the engine's own pricing (DESIGN §4);
+gamma_source   ``model``: gamma from the engine's own pricing (docs/conventions.md);
                ``vendor``: the provider's ``vendor_gamma`` column
 time_rule      ``exact_seconds``: ``T = (settlement − as_of) / (365 · 86400 s)``;
                ``busdays``: ``T = numpy.busday_count(file date, expiration) / year_days``
@@ -17,7 +17,7 @@ crossing       ``refined_nearest``: every sign change refined on the exact profi
 knobs          the preset's tunable values, each with a type, a default and bounds
 =============  ===================================================================
 
-:data:`PRESETS` holds ``native`` (everything DESIGN.md describes; no knobs) and ``perfiliev``
+:data:`PRESETS` holds ``native`` (everything docs/conventions.md describes; no knobs) and ``perfiliev``
 (the widely copied open-source GEX script, see :mod:`engine.perfiliev`; knobs ``year_days``,
 an int, default 262, and ``zero_dte_floor``, a bool, default true).
 
@@ -182,7 +182,7 @@ PRESETS: Final[Mapping[str, Preset]] = MappingProxyType(
     {
         "native": Preset(
             name="native",
-            description="The engine's own conventions (DESIGN.md): model gamma, exact "
+            description="The engine's own conventions (docs/conventions.md): model gamma, exact "
             "seconds to settlement over 365 days, snapshot rates, refined crossing nearest spot.",
             gamma_source="model",
             time_rule="exact_seconds",

@@ -1,4 +1,4 @@
-"""The gamma profile: net dealer GEX recomputed at hypothetical spots (DESIGN §5).
+"""The gamma profile: net dealer GEX recomputed at hypothetical spots (docs/conventions.md).
 
 Units and conventions
 ---------------------

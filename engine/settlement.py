@@ -1,4 +1,4 @@
-"""Settlement instants: when each option's value is fixed (DESIGN §3).
+"""Settlement instants: when each option's value is fixed (docs/conventions.md).
 
 The rule for a contract comes from its option root through :data:`ROOT_RULES`, a table
 users extend with :func:`register_root`; roots not in the table take the default of their

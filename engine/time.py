@@ -1,4 +1,4 @@
-"""Time to settlement in years (DESIGN §3).
+"""Time to settlement in years (docs/conventions.md).
 
 ``T = (settlement - as_of) / (365 · 86400 s)``, exact to the microsecond the data carries
 (never a count of days), floored at one minute so gamma and charm stay finite in the last

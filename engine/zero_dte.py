@@ -1,4 +1,4 @@
-"""The 0DTE block: contracts expiring today and their share of net GEX (DESIGN §5).
+"""The 0DTE block: contracts expiring today and their share of net GEX (docs/conventions.md).
 
 "Today" is the New York calendar date of the snapshot's ``as_of`` (:func:`new_york_date`),
 passed in as an argument — this module never reads a clock. 0DTE contracts are those whose

@@ -4,7 +4,7 @@
 div_yield``; ``black76(forward, strike, t, rate, vol, is_call)`` prices on a future or forward
 (``b = 0``). Arguments are numpy arrays or scalars, broadcast against each other; ``t`` in
 years, rates and vol as decimals. Both return :class:`Greeks`, a named tuple of float64
-arrays of the broadcast shape in raw analytic units (DESIGN §4):
+arrays of the broadcast shape in raw analytic units (docs/conventions.md):
 
 =========  ==========================================================
 price      premium per unit of underlying

@@ -1,6 +1,6 @@
 """Compiled greek kernels: one loop over contracts, vectorized by LLVM.
 
-Generalized Black-Scholes-Merton with cost of carry ``b`` (DESIGN §4): equity, ETF and index
+Generalized Black-Scholes-Merton with cost of carry ``b`` (docs/conventions.md): equity, ETF and index
 options use ``b = r - q``; Black-76 on a future uses ``b = 0`` with the future as ``S``.
 Units are raw and analytic: price per unit of underlying, vega and vanna per 1.00 of vol,
 charm = dDelta/dt with calendar time running forward (per year), theta per year.
