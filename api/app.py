@@ -1,40 +1,58 @@
 """The FastAPI application: ``create_app(...)``, also an ASGI factory for uvicorn.
 
 ``uvicorn api.app:create_app --factory`` builds the app from the environment (``GEX_SOURCE``,
-``GEX_PRESET``, ``GEX_CACHE_TTL``, ``GEX_API_KEYS``, ``GEX_RATE_LIMIT``, ``GEX_RATE_WINDOW``;
-see :mod:`api.config`); :func:`api.server.serve` builds it from its arguments. The source
-and the service are built when the app is created (so a bad setting fails before any port
-is bound); the lifespan compiles or loads every kernel before the first request
-(:func:`api.service.warm_up`).
+``GEX_PRESET``, ``GEX_CACHE_TTL``, ``GEX_API_KEYS``, ``GEX_RATE_LIMIT``, ``GEX_RATE_WINDOW``,
+``GEX_STORE`` and the settings of :mod:`api.config`); :func:`api.server.serve` builds it from its
+arguments. The source and the service are built when the app is created (so a bad setting
+fails before any port is bound); the lifespan compiles or loads every kernel before the
+first request (:func:`api.service.warm_up`) and closes the service's compute pool at
+shutdown (when it built the service: an injected one is the caller's).
 
 The OpenAPI document has stable operation ids, one tag per router, the API-key schemes
 (``X-Api-Key`` header, ``apiKey`` query) and every non-200 status each route can answer;
 FastAPI's 422 is gone (validation errors are 400, see :mod:`api.http_errors`).
+
+Edges, outermost first: :class:`api.guards.HeaderLimitMiddleware` (414/431 JSON for
+oversized heads), the rate-limit headers, the generic JSON 500, and the request deadline
+(:class:`api.compute.DeadlineMiddleware`, ``request_timeout``). Paths are matched exactly:
+no trailing-slash redirect (it would build ``Location`` from the client's ``Host`` and
+copy the query, key included), an unknown path is 404 JSON. Log records pass
+:class:`api.redact.RedactKeys` (no API key in any log line, at any level).
+
+``/docs``, ``/redoc`` and ``/openapi.json``: with ``docs_public`` (``GEX_DOCS_PUBLIC``,
+default true) they need no key — the document describes the open-source API and holds no
+data, and Swagger UI fetches the schema without a key. With ``docs_public`` false and keys
+configured, ``/openapi.json`` needs a key like any endpoint (and counts against its rate
+limit), and ``/docs`` and ``/redoc`` are not served (404: a browser page could not send
+the key when fetching the schema).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.responses import Response
 
 from api.auth import Authenticator
+from api.compute import DeadlineMiddleware
 from api.config import ServerSettings
-from api.deps import RateHeadersMiddleware
+from api.deps import Authorized, RateHeadersMiddleware
+from api.guards import HeaderLimitMiddleware
 from api.http_errors import CatchAllMiddleware, clean_openapi, install_error_handlers
-from api.ratelimit import MovingWindowLimiter
+from api.ratelimit import FailureThrottle, MovingWindowLimiter
+from api.redact import RedactKeys, install
 from api.routes import ROUTERS
-from api.routes._respond import ViewCache
+from api.routes._respond import ViewCache, json_response
 from api.service import AnalysisService
 from engine.presets import get_preset
 
-__all__ = ["VERSION", "create_app"]
+__all__ = ["VERSION", "RedactKeys", "create_app", "split_cache_budget"]
 
 VERSION = "0.1.0"
 log = logging.getLogger("api")
@@ -43,28 +61,14 @@ _TAGS = [
     {"name": "exposure", "description": "Dealer exposures, levels, narrative, 0DTE, profile."},
     {"name": "reference", "description": "Symbols, option chain metadata, stock quote."},
     {"name": "scan", "description": "Several symbols at once, closest gamma flip first."},
-    {"name": "health", "description": "Liveness; needs no key."},
+    {"name": "health", "description": "Liveness and load; needs no key."},
 ]
-_SECRET_QUERY = re.compile(r"(?i)(apikey=)[^&\s]*")
 
 
-class RedactKeys(logging.Filter):
-    """Replaces the value of an ``apiKey`` query parameter in access-log lines by ``***``."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                _SECRET_QUERY.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
-            )
-        elif isinstance(record.msg, str):
-            record.msg = _SECRET_QUERY.sub(r"\1***", record.msg)
-        return True
-
-
-def _redact_access_log() -> None:
-    logger = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, RedactKeys) for f in logger.filters):
-        logger.addFilter(RedactKeys())
+def split_cache_budget(total: int) -> tuple[int, int]:
+    """``cache_max_bytes`` -> (analyses and snapshots, rendered views): 3/4 and 1/4."""
+    views = total // 4
+    return total - views, views
 
 
 def create_app(
@@ -82,22 +86,40 @@ def create_app(
     replaces the service built from the source (tests inject one); ``warm=False`` skips
     the kernel warm-up of the lifespan. Raises the typed errors of a bad source or preset."""
     settings = settings or ServerSettings.load(source=source, preset=preset, cache_ttl=ttl)
+    install(settings.api_keys)
+    analyses_budget, views_budget = split_cache_budget(settings.cache_max_bytes)
+    owned = service is None  # the app closes only the service it built
     if service is None:
         get_preset(settings.preset)
         service = AnalysisService.from_source_name(
             settings.source,
             ttl=settings.cache_ttl,
             preset=settings.preset,
+            workers=settings.compute_workers,
+            deadline=settings.request_timeout,
+            max_bytes=analyses_budget,
+            store=settings.store,
             **dict(source_settings or {}),
         )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install(settings.api_keys)  # again: uvicorn has configured its handlers by now
         if warm:
             await asyncio.to_thread(service.warm_up)
-        log.info("serving source %s, preset %s", service.source_name, service.preset)
-        yield
+        log.info(
+            "serving source %s, preset %s%s",
+            service.source_name,
+            service.preset,
+            "" if service.history is None else f", snapshot store {service.history.root}",
+        )
+        try:
+            yield
+        finally:
+            if owned:
+                service.close()
 
+    public_docs = settings.docs_public or not settings.api_keys
     app = FastAPI(
         title="gex-engine",
         version=VERSION,
@@ -105,6 +127,10 @@ def create_app(
         "the FlashAlpha Lab API, so its SDKs work by changing base_url.",
         openapi_tags=_TAGS,
         lifespan=lifespan,
+        redirect_slashes=False,
+        openapi_url="/openapi.json" if public_docs else None,
+        docs_url="/docs" if public_docs else None,
+        redoc_url="/redoc" if public_docs else None,
     )
     app.state.service = service
     app.state.settings = settings
@@ -114,12 +140,24 @@ def create_app(
         if settings.rate_limit > 0
         else None
     )
-    app.state.views = ViewCache(service.ttl)
+    app.state.auth_throttle = (
+        FailureThrottle(settings.auth_failure_limit, settings.auth_failure_window)
+        if settings.auth_failure_limit > 0
+        else None
+    )
+    app.state.views = ViewCache(service.ttl, max_bytes=views_budget)
     install_error_handlers(app)
+    app.add_middleware(DeadlineMiddleware, timeout=settings.request_timeout)
     app.add_middleware(CatchAllMiddleware)
-    app.add_middleware(RateHeadersMiddleware)  # outermost: the 500s get the headers too
+    app.add_middleware(RateHeadersMiddleware)  # the 500s get the headers too
+    app.add_middleware(HeaderLimitMiddleware, max_header_bytes=settings.max_header_bytes)
     for router in ROUTERS:
         app.include_router(router)
+    if not public_docs:
+
+        @app.get("/openapi.json", include_in_schema=False)
+        async def openapi_with_key(_: Authorized) -> Response:
+            return json_response(app.openapi())
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -134,5 +172,4 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    _redact_access_log()
     return app

@@ -44,6 +44,8 @@ from api.cli_options import (
     Source,
     SourceOpts,
     Symbol,
+    check_date,
+    check_symbols,
     source_settings,
 )
 from api.cli_scan import run_scan
@@ -225,7 +227,7 @@ def strikes(
     """Per-strike exposure: the table shows the largest |net| near spot."""
     run = _invocation(
         source=source, file=file, source_opts=source_opt, preset=preset, sets=sets,
-        as_json=as_json, expiration=expiration, min_oi=min_oi,
+        as_json=as_json, expiration=check_date(expiration, "--expiration"), min_oi=min_oi,
     )  # fmt: skip
     body = _VIEWS[greek](run.analysis(symbol))
     _emit(run, body, lambda: render.strikes_table(body, greek.value, limit, run.context))
@@ -234,7 +236,8 @@ def strikes(
 @app.command()
 def scan(
     symbols: Annotated[
-        list[str] | None, typer.Argument(help="Symbols (default: all of the source's).")
+        list[str] | None,
+        typer.Argument(help="Symbols (default: all of the source's).", callback=check_symbols),
     ] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Parallel analyses.")] = 4,
     source: Source = "demo",
@@ -264,7 +267,7 @@ def scan(
 
 @app.command()
 def watch(
-    symbols: Annotated[list[str], typer.Argument(help="Symbols to watch.")],
+    symbols: Annotated[list[str], typer.Argument(help="Symbols to watch.", callback=check_symbols)],
     interval: Annotated[float, typer.Option(min=0.0, help="Seconds between polls.")] = 30.0,
     webhook: Annotated[
         str | None,
@@ -314,7 +317,7 @@ def watch(
     try:
         Watcher(
             lambda symbol: run.service.analysis(symbol, run.preset, **run.options),
-            [s.strip().upper() for s in symbols],
+            symbols,
             interval=interval, sender=sender,
             on_poll=on_poll, on_event=on_event, on_error=on_error,
         ).run(polls)  # fmt: skip

@@ -5,6 +5,12 @@ source setting ``file`` (file-based sources: :data:`FILE_SOURCES`); ``--source-o
 gives other non-secret settings; ``--preset NAME`` and ``--set KEY=VALUE`` reach
 :func:`engine.analyze` as the preset and its options/knobs (strings: the engine parses types).
 
+Every symbol argument is checked against the one grammar
+(:func:`data_adapters.symbols.check_symbol`) while the command line is parsed: anything
+else is a usage error (one line, exit 2) before any source is built. Dates
+(``--expiration``, ``--set expiration=``, ``--set max_pain_expiration=``) are strictly
+``YYYY-MM-DD``, also a usage error otherwise.
+
 Secrets never come from the command line: a ``--source-opt`` key containing one of
 :data:`SECRET_WORDS` is refused with a pointer to the ``GEX_<SOURCE>_<KEY>`` variable and the
 config file, and the refused value is never echoed.
@@ -12,10 +18,12 @@ config file, and the refused value is never echoed.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Final
 
@@ -24,6 +32,8 @@ from rich.console import Console
 
 from api.cli_errors import UsageError
 from api.service import AnalysisService
+from data_adapters.errors import InvalidSymbolError
+from data_adapters.symbols import check_symbol
 from engine.analysis import Analysis
 from engine.errors import ConfigurationError
 from engine.options import OPTION_NAMES, parse_options
@@ -42,14 +52,46 @@ __all__ = [
     "Symbol",
     "analysis_options",
     "build_service",
+    "check_date",
     "check_options",
+    "check_symbols",
     "parse_pairs",
     "source_settings",
     "stderr_console",
 ]
 
+DATE_OPTIONS: Final = ("expiration", "max_pain_expiration")
+_DATE_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _symbol(value: str) -> str:
+    try:
+        return check_symbol(value)
+    except InvalidSymbolError as exc:
+        raise typer.BadParameter(exc.message) from None
+
+
+def check_symbols(values: Sequence[str] | None) -> list[str] | None:
+    """Typer callback: every symbol checked and upper-cased, or a usage error (exit 2)."""
+    return None if values is None else [_symbol(v) for v in values]
+
+
+def check_date(value: str | None, name: str = "expiration") -> str | None:
+    """``YYYY-MM-DD`` exactly (no ISO week or ordinal dates), or a usage error (exit 2)."""
+    if value is None:
+        return None
+    try:
+        if not _DATE_RE.fullmatch(value):
+            raise ValueError(value)
+        date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{name} must be a date YYYY-MM-DD, got {ascii(value)[:40]}") from None
+    return value
+
+
 # Typer annotations of the shared options (one definition, every command).
-Symbol = Annotated[str, typer.Argument(help="Underlying, e.g. SPX, SPY, ES=F.")]
+Symbol = Annotated[str, typer.Argument(help="Underlying, e.g. SPX, SPY, ES=F.", callback=_symbol)]
+
 Source = Annotated[
     str, typer.Option("--source", "-s", help="demo, files, cboe, polygon or thetadata.")
 ]
@@ -136,6 +178,9 @@ def analysis_options(sets: Sequence[str] | None, **explicit: object) -> dict[str
             flag = "--" + name.replace("_", "-")
             raise UsageError(f"{name} is given twice: use {flag} or --set {name}=, not both")
         options[name] = value
+    for name in DATE_OPTIONS:
+        if isinstance(options.get(name), str):
+            check_date(str(options[name]), name)
     return options
 
 

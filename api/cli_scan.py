@@ -21,8 +21,8 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.cli_options import Invocation, stderr_console
-from api.service import normalize_symbol
 from api.views import scan_row, scan_view
+from data_adapters.symbols import check_symbol
 from engine.errors import ConfigurationError, GexError
 
 __all__ = ["ScanResult", "run_scan"]
@@ -62,14 +62,15 @@ def _analyse(run: Invocation, wanted: list[str], workers: int) -> dict[str, Any]
 
 
 def run_scan(run: Invocation, symbols: Sequence[str], workers: int = 4) -> ScanResult:
-    """Scan ``symbols`` (upper-cased, duplicates dropped) with ``workers`` threads.
+    """Scan ``symbols`` (checked against the grammar, upper-cased, duplicates dropped)
+    with ``workers`` threads.
 
     Raises the first symbol's error when every symbol fails, or an error the API would
     answer with a 500.
     """
     from api.http_errors import error_for  # the HTTP layer, imported only for a scan
 
-    wanted = list(dict.fromkeys(normalize_symbol(s) for s in symbols))
+    wanted = list(dict.fromkeys(check_symbol(s) for s in symbols))
     results = _analyse(run, wanted, workers) if wanted else {}
     rows: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []

@@ -4,25 +4,45 @@
 cause                                       status  ``error``
 ==========================================  ======  =====================================
 malformed ``expiration``/``expiry``          400    ``invalid_expiry``
+a symbol outside the grammar                 400    ``invalid_symbol`` (path, ``symbols=``,
+(``InvalidSymbolError``)                             or raised by a source)
 another bad query or path value              400    ``invalid_<parameter>``
 missing or wrong key                         401    (``{"title", "status", "detail"}``)
 ``SymbolNotFoundError``, ``NoContractsError``  404  ``symbol_not_found`` ("No data for X.")
-rate limit exceeded                          429    ``rate_limited`` (+ ``Retry-After``)
+``NoHistoryError`` (``?at=`` before the first  404    ``no_snapshot``
+stored snapshot, a source without history,
+no store for ``/history``)
+unknown path (no trailing-slash redirects)   404    ``not_found``
+rate limit exceeded, or too many failed      429    ``rate_limited`` (+ ``Retry-After``)
+keys from one address
+``UpstreamInvalidError`` (provider body      502    ``upstream_invalid``
+oversized or unusable)
 any other ``DataSourceError`` (provider)     502    ``upstream_unavailable``
+``UpstreamTimeoutError`` (provider past its   504    ``upstream_timeout``
+total deadline), ``DeadlineExceededError``
+(the request's deadline, :mod:`api.compute`)
 ``EmptySnapshotError``, ``InvalidSpotError``   503  ``insufficient_data``
 anything else                                500    ``internal_error`` (logged, no trace)
 ==========================================  ======  =====================================
 
+``UpstreamTimeoutError`` and ``UpstreamInvalidError`` are the provider client's
+(``data_adapters.http``, or ``data_adapters.errors``); they are looked up by name when the
+first error is mapped, so that this module works with or without them (without them those
+failures are ``upstream_unavailable`` as any ``DataSourceError``).
+
 FastAPI's 422 validation errors become the 400 shape, and 422 is removed from the OpenAPI
-document (:func:`clean_openapi`). Messages never carry a key or a stack trace.
+document (:func:`clean_openapi`). Messages never carry a key or a stack trace, and the path
+of a logged 500 is escaped (no control characters reach the log).
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
+from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -31,9 +51,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import UnauthorizedError
+from api.compute import DeadlineExceededError
 from api.ratelimit import Decision
 from api.schemas.common import ErrorBody, RateLimitedBody, UnauthorizedBody
-from data_adapters.errors import DataSourceError, SymbolNotFoundError
+from data_adapters.errors import (
+    DataSourceError,
+    InvalidSymbolError,
+    NoHistoryError,
+    SymbolNotFoundError,
+)
+from data_adapters.symbols import check_symbol
 from engine.errors import (
     ConfigurationError,
     EmptySnapshotError,
@@ -46,6 +73,7 @@ from engine.options import OPTION_NAMES
 __all__ = [
     "AUTH_RESPONSES",
     "DATA_RESPONSES",
+    "DATE_PATTERN",
     "ApiError",
     "CatchAllMiddleware",
     "RateLimitedError",
@@ -57,6 +85,9 @@ __all__ = [
 log = logging.getLogger("api")
 
 DATE_PARAMETERS = frozenset({"expiration", "expiry", "max_pain_expiration"})
+SYMBOL_PARAMETERS = frozenset({"symbol", "ticker"})
+DATE_PATTERN: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+"""Dates on the wire: exactly ``YYYY-MM-DD`` in ASCII digits."""
 
 
 class ApiError(Exception):
@@ -73,12 +104,34 @@ class ApiError(Exception):
 
 
 class RateLimitedError(Exception):
-    """The principal's moving window is full (HTTP 429)."""
+    """The principal's moving window is full, or the client address has failed to
+    authenticate too often (HTTP 429). ``headers`` replace the decision's headers."""
 
-    def __init__(self, decision: Decision, window: float) -> None:
+    def __init__(
+        self,
+        decision: Decision,
+        window: float,
+        message: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__("rate limited")
         self.decision = decision
         self.window = window
+        self.message = message
+        self.headers = dict(headers) if headers is not None else decision.headers()
+
+
+@cache
+def _provider_error(name: str) -> type[DataSourceError] | None:
+    """``data_adapters``' ``UpstreamTimeoutError``/``UpstreamInvalidError`` where they exist."""
+    for module in ("data_adapters.errors", "data_adapters.http", "data_adapters"):
+        try:
+            found = getattr(importlib.import_module(module), name, None)
+        except ImportError:
+            continue
+        if isinstance(found, type) and issubclass(found, DataSourceError):
+            return found
+    return None
 
 
 def _without_prefix(message: str, symbol: str) -> str:
@@ -89,8 +142,24 @@ def _without_prefix(message: str, symbol: str) -> str:
 def error_for(exc: GexError, symbol: str | None) -> ApiError | None:
     """The API error of an engine or source error; None for those answered with 500."""
     name = symbol or "this symbol"
+    if isinstance(exc, InvalidSymbolError):
+        return ApiError(400, "invalid_symbol", exc.message)
+    if isinstance(exc, DeadlineExceededError):
+        what = symbol or "this request"
+        return ApiError(504, "upstream_timeout", f"No answer in time for {what}: {exc}.")
+    timeout, invalid = (
+        _provider_error("UpstreamTimeoutError"),
+        _provider_error("UpstreamInvalidError"),
+    )
+    if timeout is not None and isinstance(exc, timeout):
+        return ApiError(504, "upstream_timeout", f"The data provider ran past its deadline: {exc}")
+    if invalid is not None and isinstance(exc, invalid):
+        return ApiError(502, "upstream_invalid", f"The data provider sent unusable data: {exc}")
     if isinstance(exc, SymbolNotFoundError):
         return ApiError(404, "symbol_not_found", f"No data for {name}.")
+    if isinstance(exc, NoHistoryError):
+        text = exc.message.strip().rstrip(".")
+        return ApiError(404, "no_snapshot", f"{text[:1].upper()}{text[1:]} ({name}).")
     if isinstance(exc, NoContractsError):
         reason = _without_prefix(str(exc), name)
         return ApiError(404, "symbol_not_found", f"No data for {name} ({reason}).")
@@ -113,14 +182,19 @@ def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> R
 
 def _symbol_of(request: Request) -> str | None:
     raw = request.path_params.get("symbol") or request.path_params.get("ticker")
-    return raw.strip().upper() if isinstance(raw, str) else None
+    try:
+        return check_symbol(raw) if isinstance(raw, str) else None
+    except InvalidSymbolError:
+        return None
 
 
 INTERNAL = {"error": "internal_error", "message": "Internal server error; see the server log."}
 
 
 def _log_unhandled(exc: BaseException, method: str, path: str) -> None:
-    log.error("unhandled %s on %s %s", type(exc).__name__, method, path, exc_info=exc)
+    shown = ascii(path)[1:-1][:200]  # no CR/LF or other control characters in the log
+    log.error("unhandled %s on %s %s", type(exc).__name__, ascii(method)[1:-1][:16], shown,
+              exc_info=exc)  # fmt: skip
 
 
 def _internal(request: Request, exc: BaseException) -> Response:
@@ -183,12 +257,13 @@ async def _on_rate_limited(request: Request, exc: Exception) -> Response:
     body = {
         "status": "ERROR",
         "error": "rate_limited",
-        "message": f"Rate limit of {d.limit} requests per {exc.window:g} s exceeded; "
+        "message": exc.message
+        or f"Rate limit of {d.limit} requests per {exc.window:g} s exceeded; "
         f"retry in {d.retry_after} s.",
         "limit": d.limit,
         "reset_at": reset_at,
     }
-    return _json(429, body, d.headers())
+    return _json(429, body, exc.headers)
 
 
 async def _on_validation(request: Request, exc: Exception) -> Response:
@@ -197,7 +272,35 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
     first = errors[0] if errors else {}
     loc = [str(part) for part in first.get("loc", ()) if not isinstance(part, int)]
     name = loc[-1] if loc else "request"
-    code = "invalid_expiry" if name in DATE_PARAMETERS else f"invalid_{name.lower()}"
+    raw = first.get("input")
+    if name in DATE_PARAMETERS:
+        return _json(
+            400, {"error": "invalid_expiry", "message": f"{name} must be a date YYYY-MM-DD."}
+        )
+    if name == "at":
+        from api.deps import parse_at  # deps imports this module
+
+        try:
+            parse_at(raw if isinstance(raw, str) else "")
+        except ApiError as bad:
+            return _json(bad.status, bad.body())
+    if name in ("from", "to"):
+        return _json(
+            400, {"error": f"invalid_{name}", "message": f"{name} must be a date YYYY-MM-DD."}
+        )
+    if name in SYMBOL_PARAMETERS or (name == "symbols" and isinstance(raw, str)):
+        from api.deps import checked_symbol, symbol_list  # deps imports this module
+
+        try:
+            if name == "symbols":
+                symbol_list(raw)  # type: ignore[arg-type]
+            else:
+                checked_symbol(raw if isinstance(raw, str) else "")
+        except ApiError as bad:
+            return _json(bad.status, bad.body())
+        if name != "symbols":
+            return _json(400, {"error": "invalid_symbol", "message": f"{name}: invalid symbol"})
+    code = f"invalid_{name.lower()}"
     message = f"{name}: {first.get('msg', 'invalid value')}"
     return _json(400, {"error": code, "message": message})
 
@@ -248,9 +351,18 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 """Responses of every endpoint that needs a key."""
 DATA_RESPONSES: dict[int | str, dict[str, Any]] = {
     **AUTH_RESPONSES,
-    404: {"model": ErrorBody, "description": "Unknown symbol, or no contract for the expiry."},
+    404: {
+        "model": ErrorBody,
+        "description": "Unknown symbol, no contract for the expiry (symbol_not_found), or "
+        "no stored snapshot at or before at (no_snapshot).",
+    },
     502: {"model": ErrorBody, "description": "The upstream data provider failed."},
     503: {"model": ErrorBody, "description": "The data is too stale or too poor to compute."},
+    504: {
+        "model": ErrorBody,
+        "description": "The provider or the computation ran past the request's deadline "
+        "(upstream_timeout).",
+    },
 }
 """Responses of every endpoint that reads a chain."""
 

@@ -10,7 +10,16 @@ The headers follow API.md: ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` (aft
 request), ``X-RateLimit-Reset`` (unix seconds, rounded up, when the oldest request counted
 leaves the window) and, on refusal, ``Retry-After`` (whole seconds, at least 1).
 
-The limiter is used from the event loop only (no locking).
+A request may cost more than one (``hit(key, cost)``): ``/v1/scan`` counts one per symbol.
+A cost above ``limit`` is clamped to ``limit`` (the request fills a whole window rather
+than being refused forever).
+
+:class:`FailureThrottle` counts failed authentications per client address in a moving
+window: after ``limit`` of them the address is refused (``check`` returns the refusal)
+until the oldest failure leaves the window. Refused requests are not counted again, so a
+client that keeps hammering is admitted as soon as the window allows.
+
+Both are used from the event loop only (no locking).
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Decision", "MovingWindowLimiter"]
+__all__ = ["Decision", "FailureThrottle", "MovingWindowLimiter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +69,9 @@ class MovingWindowLimiter:
         self.clock = clock
         self._hits: dict[str, deque[float]] = {}
 
-    def hit(self, key: str) -> Decision:
-        """Count one request of ``key`` if the window allows it."""
+    def hit(self, key: str, cost: int = 1) -> Decision:
+        """Count ``cost`` requests of ``key`` (clamped to 1..limit) if the window allows."""
+        cost = min(max(1, int(cost)), self.limit)
         now = self.clock()
         hits = self._hits.get(key)
         if hits is None:
@@ -71,12 +81,16 @@ class MovingWindowLimiter:
         horizon = now - self.window
         while hits and hits[0] <= horizon:
             hits.popleft()
-        if len(hits) >= self.limit:
-            leaves = hits[0] + self.window
+        if len(hits) + cost > self.limit:
+            leaves = hits[len(hits) + cost - self.limit - 1] + self.window
             return Decision(
-                False, self.limit, 0, math.ceil(leaves), max(1, math.ceil(leaves - now))
+                False,
+                self.limit,
+                max(0, self.limit - len(hits)),
+                math.ceil(hits[0] + self.window),
+                max(1, math.ceil(leaves - now)),
             )
-        hits.append(now)
+        hits.extend([now] * cost)
         return Decision(
             True, self.limit, self.limit - len(hits), math.ceil(hits[0] + self.window), 0
         )
@@ -86,3 +100,33 @@ class MovingWindowLimiter:
         horizon = self.clock() - self.window
         for key in [k for k, v in self._hits.items() if not v or v[-1] <= horizon]:
             del self._hits[key]
+
+
+class FailureThrottle:
+    """``limit`` failed authentications per ``window`` seconds per client address."""
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.time) -> None:
+        self._failures = MovingWindowLimiter(limit, window, clock)
+        self.limit = self._failures.limit
+        self.window = self._failures.window
+
+    def check(self, address: str) -> Decision | None:
+        """The refusal while ``address`` is over its limit, else None (nothing counted)."""
+        failures = self._failures
+        hits = failures._hits.get(address)
+        if not hits:
+            return None
+        now = failures.clock()
+        horizon = now - failures.window
+        while hits and hits[0] <= horizon:
+            hits.popleft()
+        if len(hits) < failures.limit:
+            return None
+        leaves = hits[0] + failures.window
+        return Decision(
+            False, failures.limit, 0, math.ceil(leaves), max(1, math.ceil(leaves - now))
+        )
+
+    def failed(self, address: str) -> None:
+        """Count one failed authentication of ``address``."""
+        self._failures.hit(address)

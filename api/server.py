@@ -9,7 +9,9 @@ error whose message is one line the CLI prints as is:
 - an address that cannot be bound, a bad port or log level: :class:`api.config.ServerConfigError`.
 
 The socket is bound here and handed to uvicorn, so "address in use" arrives as that error
-instead of uvicorn exiting the process. API keys come from ``GEX_API_KEYS`` or the config
+instead of uvicorn exiting the process. uvicorn runs with :func:`api.guards.json_protocol`:
+the requests its HTTP parser refuses before the app sees them get JSON bodies too (400
+``bad_request``; 414/431 for an oversized request target or head). API keys come from ``GEX_API_KEYS`` or the config
 file (:mod:`api.config`), never from arguments (they would show in the process list).
 """
 
@@ -23,6 +25,7 @@ import uvicorn
 
 from api.app import create_app
 from api.config import InsecureBindError, ServerConfigError, ServerSettings, check_bind
+from api.guards import json_protocol
 
 __all__ = ["LOG_LEVELS", "InsecureBindError", "ServerConfigError", "bind_socket", "serve"]
 
@@ -57,23 +60,33 @@ def serve(
     preset: str = "native",
     ttl: float = 15.0,
     log_level: str = "info",
+    store: str | None = None,
 ) -> None:
     """Serve the API on ``host:port`` from ``source`` until interrupted (blocking).
 
     ``source_settings`` are the source's non-secret settings (secrets come from the
-    environment or the config file); ``ttl`` is the analysis cache TTL in seconds.
+    environment or the config file); ``ttl`` is the analysis cache TTL in seconds;
+    ``store`` a snapshot store root that makes the service store-aware (default:
+    ``GEX_STORE`` or the config file's ``[server] store``, else none).
     """
     level = str(log_level).strip().lower()
     if level not in LOG_LEVELS:
         raise ServerConfigError(
             f"log level must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}"
         )
-    settings = ServerSettings.load(source=source, preset=preset, cache_ttl=ttl)
+    settings = ServerSettings.load(source=source, preset=preset, cache_ttl=ttl, store=store)
     check_bind(host, settings)
     app = create_app(settings=settings, source_settings=source_settings)
     sock = bind_socket(host, port)
     try:
-        config = uvicorn.Config(app, log_level=level, lifespan="on", ws="none")
+        config = uvicorn.Config(
+            app,
+            log_level=level,
+            lifespan="on",
+            ws="none",
+            http=json_protocol(settings.max_header_bytes),
+            h11_max_incomplete_event_size=settings.max_header_bytes,
+        )
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()

@@ -16,6 +16,7 @@ name            module (imported only when asked for)
 ``cboe``        ``data_adapters.cboe``: Cboe delayed quotes
 ``polygon``     ``data_adapters.polygon``: Polygon/Massive REST
 ``thetadata``   ``data_adapters.thetadata``: a local Theta Terminal
+``store``       ``data_adapters.store``: the durable snapshot store (history, summaries)
 ==============  ========================================================================
 
 Each module exposes ``create(settings: Settings) -> Source``. Every error a source raises on
@@ -33,9 +34,14 @@ from typing import Any, Final
 from data_adapters.base import TRADES_SCHEMA, Source, TradesSource
 from data_adapters.errors import (
     DataSourceError,
+    InvalidSymbolError,
     NoHistoryError,
     SourceConfigError,
     SymbolNotFoundError,
+    UpstreamAuthError,
+    UpstreamInvalidError,
+    UpstreamRateLimitedError,
+    UpstreamTimeoutError,
 )
 from data_adapters.settings import Settings
 
@@ -43,6 +49,7 @@ __all__ = [
     "REGISTRY",
     "TRADES_SCHEMA",
     "DataSourceError",
+    "InvalidSymbolError",
     "NoHistoryError",
     "Settings",
     "Source",
@@ -50,6 +57,10 @@ __all__ = [
     "SymbolNotFoundError",
     "TradesSource",
     "UnreachableError",
+    "UpstreamAuthError",
+    "UpstreamInvalidError",
+    "UpstreamRateLimitedError",
+    "UpstreamTimeoutError",
     "available_sources",
     "get_source",
 ]
@@ -61,6 +72,7 @@ REGISTRY: Final = MappingProxyType(
         "cboe": "data_adapters.cboe",
         "polygon": "data_adapters.polygon",
         "thetadata": "data_adapters.thetadata",
+        "store": "data_adapters.store",
     }
 )
 """Source name -> module exposing ``create(settings) -> Source``."""

@@ -11,6 +11,12 @@ Conventions every adapter follows through these helpers:
   digits (``SPXW240105C04700000``); :data:`OSI_PATTERN` parses them anchored at the end.
 - Missing numbers are null (identifiers: strike, right, expiry, open interest) so the
   validator quarantines the row with a reason, or NaN (quotes, IV, vendor greeks).
+- Numbers in text (CSV cells, a title line, JSON strings, settings) are read by one parser:
+  :func:`parse_number` for one value, :func:`number_expr` / :func:`unreadable_expr` for a
+  column, both by :data:`NUMBER_PATTERN`: an optional sign, digits with optional ``,``
+  thousands groups (``1,204``), an optional fraction, an optional exponent (``5.5765e2``),
+  or ``inf``/``infinity``/``nan``. Blank text is missing; other text is *unreadable*, which
+  an adapter reports (the row is set aside as ``malformed_row``), never silently NaN.
 - ``settlement`` always comes from :func:`engine.settlement.with_settlement`.
 - ``as_of`` is when the quotes were made. A stamp that is only a download or fetch time
   (a file's date line, a body's generation time, the clock) goes through
@@ -21,6 +27,7 @@ Conventions every adapter follows through these helpers:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -31,7 +38,7 @@ import polars as pl
 from data_adapters.errors import SourceConfigError
 from data_adapters.http import HttpConfig
 from data_adapters.settings import DEFAULT_DIV_YIELD, DEFAULT_RATE, Settings
-from engine.chain import SCHEMA, ChainSnapshot
+from engine.chain import RATE_BOUND, SCHEMA, ChainSnapshot
 from engine.settlement import quote_time, with_settlement
 
 OSI_PATTERN: Final = r"^(?P<root>[A-Z0-9.]+?)\s*(?P<yymmdd>\d{6})(?P<cp>[CP])(?P<strike>\d{8})$"
@@ -62,6 +69,59 @@ DEFAULT_SYMBOLS: Final = ("SPX", "NDX", "RUT", "XSP", "SPY", "QQQ", "IWM", "DIA"
 """Well-known optionable underlyings, listed when a source cannot enumerate its own."""
 
 
+NUMBER_BODY: Final = (
+    r"[-+]?(?:(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+    r"|(?i:inf(?:inity)?|nan))"
+)
+"""A number as the adapters read it (unanchored, for searching inside a line)."""
+NUMBER_PATTERN: Final = f"^(?:{NUMBER_BODY})$"
+"""A whole cell that is a number (after stripping blanks)."""
+_NUMBER_RE: Final = re.compile(NUMBER_PATTERN)
+
+
+def parse_number(value: object) -> float | None:
+    """One number from a text cell, a JSON value or a setting; ``None`` when missing.
+
+    Missing: ``None``, or text that is blank. A Python ``int`` or ``float`` is taken as it is
+    (an integer too large for a float is ``±inf``); text must match :data:`NUMBER_PATTERN`
+    (thousands commas are dropped: ``"1,204"`` -> 1204.0, ``"5.5765e2"`` -> 557.65).
+    Anything else (other text, ``bool``, lists, objects) raises :class:`ValueError`.
+    """
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"not a number: {value!r}")
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if _NUMBER_RE.match(text) is None:
+            raise ValueError(f"not a number: {text[:40]!r}")
+        return float(text.replace(",", ""))
+    raise ValueError(f"not a number: a {type(value).__name__}")
+
+
+def number_expr(expr: pl.Expr) -> pl.Expr:
+    """:func:`parse_number` over a String column: Float64, null when missing or unreadable."""
+    text = expr.str.strip_chars()
+    return pl.when(text.str.contains(NUMBER_PATTERN)).then(
+        text.str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False)
+    )
+
+
+def unreadable_expr(expr: pl.Expr) -> pl.Expr:
+    """True where a String column holds text that is neither blank nor a number."""
+    text = expr.str.strip_chars()
+    return ((text.str.len_bytes() > 0) & ~text.str.contains(NUMBER_PATTERN)).fill_null(False)
+
+
 def normalize_symbol(symbol: str) -> str:
     """``"_spx"``, ``"^SPX"``, ``"I:SPX"``, ``" spx "`` -> ``"SPX"``."""
     text = str(symbol).strip().upper()
@@ -77,6 +137,33 @@ def underlying_of_root(root: str) -> str:
         return _UNDERLYING_OF_ROOT[root]
     stripped = root.rstrip("0123456789")
     return stripped or root
+
+
+def _alnum(symbol: str) -> str:
+    return "".join(ch for ch in symbol.upper() if ch.isalnum())
+
+
+def foreign_roots(roots: Sequence[str | None], underlying: str) -> set[str]:
+    """The roots among ``roots`` that belong to another underlying than ``underlying``
+    (:func:`underlying_of_root`, compared on letters and digits: ``BRKB`` is ``BRK.B``'s)."""
+    want = _alnum(underlying)
+    return {r for r in set(roots) if r is not None and _alnum(underlying_of_root(r)) != want}
+
+
+def majority_underlying(roots: Sequence[str | None]) -> str | None:
+    """The underlying most of ``roots`` belong to (ties: the first met); None without roots."""
+    counts: dict[str, int] = {}
+    for root in roots:
+        if root is not None:
+            name = underlying_of_root(root)
+            counts[name] = counts.get(name, 0) + 1
+    return max(counts, key=counts.__getitem__) if counts else None
+
+
+def set_aside_frame(frame: pl.DataFrame, reasons: pl.Series, *, spot: float) -> pl.DataFrame:
+    """Rows a source sets aside (``ChainSnapshot.set_aside``): :func:`chain_frame` of what
+    could be read, plus ``reason`` (one of ``engine.chain.SOURCE_REASONS``)."""
+    return chain_frame(frame, spot=spot).with_columns(reasons.cast(pl.String).alias("reason"))
 
 
 def roots_of(symbol: str) -> tuple[str, ...]:
@@ -192,8 +279,11 @@ def snapshot(
     rates: tuple[float, float],
     *,
     fetched_at: datetime | None = None,
+    set_aside: pl.DataFrame | None = None,
+    warnings: Sequence[str] = (),
 ) -> ChainSnapshot:
-    """The header plus frame, ``as_of`` and ``fetched_at`` normalized to UTC."""
+    """The header plus frame, ``as_of`` and ``fetched_at`` normalized to UTC; ``set_aside``
+    and ``warnings`` as in :class:`~engine.chain.ChainSnapshot` (empty set-aside -> None)."""
     return ChainSnapshot(
         underlying=underlying,
         as_of=as_of.astimezone(UTC),
@@ -203,6 +293,8 @@ def snapshot(
         rate=rates[0],
         div_yield=rates[1],
         fetched_at=None if fetched_at is None else fetched_at.astimezone(UTC),
+        set_aside=set_aside if set_aside is not None and set_aside.height else None,
+        warnings=tuple(warnings),
     )
 
 
@@ -237,20 +329,31 @@ def ny_datetime_expr(expr: pl.Expr) -> pl.Expr:
 def _float_setting(settings: Settings, key: str, default: float) -> float:
     raw = settings.get(key, default)
     try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        raise SourceConfigError(settings.source, f"setting {key!r} must be a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
+        value = parse_number(raw)
+    except ValueError:
+        value = None
+    if value is None:
+        raise SourceConfigError(settings.source, f"setting {key!r} must be a number")
+    if not math.isfinite(value):
         raise SourceConfigError(settings.source, f"setting {key!r} must be finite")
     return value
 
 
 def rates_from(settings: Settings) -> tuple[float, float]:
-    """``(rate, div_yield)`` from the settings, continuous decimals."""
-    return (
+    """``(rate, div_yield)`` from the settings, continuous decimals within ±``RATE_BOUND``
+    (``engine.chain``: beyond it the validator refuses the header anyway)."""
+    rates = (
         _float_setting(settings, "rate", DEFAULT_RATE),
         _float_setting(settings, "div_yield", DEFAULT_DIV_YIELD),
     )
+    for key, value in zip(("rate", "div_yield"), rates, strict=True):
+        if abs(value) > RATE_BOUND:
+            raise SourceConfigError(
+                settings.source,
+                f"setting {key!r} must be a continuous decimal within ±{RATE_BOUND:g} "
+                f"(0.04 = 4 %), not {value:g}",
+            )
+    return rates
 
 
 def number_setting(settings: Settings, key: str, default: float | None) -> float | None:

@@ -18,6 +18,12 @@ traps handled here:
 - ``iv: 0`` and ``gamma: 0`` (and ``delta: 0``) mean "not computed" -> NaN; ``iv`` is decimal.
 - ``open_interest`` and ``volume`` are floats (``151.0``) -> Int64; OI is the previous close.
 - ``last`` is ``last_trade_price`` when ``last_trade_time`` is set, else NaN.
+- Numbers are read by the adapters' one parser (:func:`data_adapters._frames.parse_number`:
+  JSON numbers, or numeric strings). An entry that is not an object, or holds a value of the
+  wrong type (``"bid": "abc"``, an ``option`` that is not a string), is set aside as
+  ``malformed_row``; a contract whose root belongs to another underlying than
+  ``data.symbol`` as ``foreign_underlying``. Both are counted by the validator.
+- A file nested too deeply for the JSON reader is a :class:`DataSourceError`.
 
 The quote-table CSV download is read from a file by :mod:`data_adapters.cboe_csv`; its date
 line is a download time too and gets the same treatment.
@@ -45,9 +51,10 @@ file's own ``as_of``, or its ``fetched_at`` stamp, is accepted).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import polars as pl
 
@@ -55,16 +62,19 @@ from data_adapters._frames import (
     DEFAULT_SYMBOLS,
     INDEX_SYMBOLS,
     chain_frame,
+    foreign_roots,
     http_config_from,
+    majority_underlying,
     nonzero_or_nan,
     normalize_symbol,
+    parse_number,
     parse_osi_column,
     positive_or_nan,
     rates_from,
+    set_aside_frame,
     snapshot,
     symbols_setting,
     to_int,
-    underlying_of_root,
 )
 from data_adapters.cboe_csv import cboe_quote_time, parse_quote_table
 from data_adapters.errors import (
@@ -74,6 +84,7 @@ from data_adapters.errors import (
 )
 from data_adapters.http import HttpClient, HttpConfig
 from data_adapters.settings import DEFAULT_DIV_YIELD, DEFAULT_RATE, Settings
+from data_adapters.symbols import check_symbol, url_segment
 from engine.chain import ChainSnapshot
 
 __all__ = ["DEFAULT_BASE_URL", "CboeSource", "create", "parse_delayed_quotes"]
@@ -83,33 +94,64 @@ USER_AGENT: Final = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0 Safari/537.36 gex-engine"
 )
+_JSON_NUMBERS: Final = (
+    "bid", "ask", "iv", "open_interest", "volume", "delta", "gamma", "last_trade_price",
+)  # fmt: skip
 _JSON_SCHEMA: Final = {
     "option": pl.String,
-    "bid": pl.Float64,
-    "ask": pl.Float64,
-    "iv": pl.Float64,
-    "open_interest": pl.Float64,
-    "volume": pl.Float64,
-    "delta": pl.Float64,
-    "gamma": pl.Float64,
-    "last_trade_price": pl.Float64,
+    **dict.fromkeys(_JSON_NUMBERS, pl.Float64),
     "last_trade_time": pl.String,
+    "malformed": pl.Boolean,
 }
 
 
 def cboe_path(symbol: str) -> str:
-    """``SPX`` -> ``/_SPX.json``; ``SPY`` -> ``/SPY.json``."""
-    return f"/_{symbol}.json" if symbol in INDEX_SYMBOLS else f"/{symbol}.json"
+    """``SPX`` -> ``/_SPX.json``; ``SPY`` -> ``/SPY.json``. The symbol is checked against the
+    grammar and percent-encoded as one path segment (:mod:`data_adapters.symbols`)."""
+    name = check_symbol(symbol)
+    segment = url_segment(name)
+    return f"/_{segment}.json" if name in INDEX_SYMBOLS else f"/{segment}.json"
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    try:
+        return parse_number(value)
+    except ValueError:
         return None
-    return float(value)
 
 
-Parsed = tuple[str, datetime, datetime, float, pl.DataFrame]
-"""``(underlying, as_of, fetched_at, spot, frame)``: both instants UTC."""
+class Parsed(NamedTuple):
+    """A parsed body or file: both instants UTC; ``set_aside`` and ``warnings`` as in
+    :class:`~engine.chain.ChainSnapshot`."""
+
+    underlying: str
+    as_of: datetime
+    fetched_at: datetime
+    spot: float
+    frame: pl.DataFrame
+    set_aside: pl.DataFrame | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def _json_columns(options: Sequence[Any]) -> dict[str, list[Any]]:
+    """The entries' fields as columns, and ``malformed`` (an entry of the wrong shape)."""
+    cols: dict[str, list[Any]] = {name: [] for name in _JSON_SCHEMA}
+    for entry in options:
+        malformed = not isinstance(entry, dict)
+        item: dict[str, Any] = entry if isinstance(entry, dict) else {}
+        for name in ("option", "last_trade_time"):
+            text = item.get(name)
+            if text is not None and not isinstance(text, str):
+                text, malformed = None, True
+            cols[name].append(text)
+        for name in _JSON_NUMBERS:
+            try:
+                value = parse_number(item.get(name))
+            except ValueError:
+                value, malformed = None, True
+            cols[name].append(value)
+        cols["malformed"].append(malformed)
+    return cols
 
 
 def parse_delayed_quotes(body: Any) -> Parsed:
@@ -119,13 +161,17 @@ def parse_delayed_quotes(body: Any) -> Parsed:
     (:func:`engine.settlement.quote_time`).
 
     An empty chain raises :class:`SymbolNotFoundError`; a body of the wrong shape, without
-    timestamp or spot, raises :class:`DataSourceError`.
+    timestamp or spot, or none of whose options belongs to ``data.symbol``, raises
+    :class:`DataSourceError`. Entries of the wrong shape and options of another underlying
+    are set aside (module doc).
     """
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, dict) or not isinstance(data.get("options"), list):
         raise DataSourceError("cboe", "unexpected delayed-quotes body: no data.options list")
     raw_symbol = data.get("symbol") or body.get("symbol") or ""
-    underlying = normalize_symbol(str(raw_symbol))
+    if not isinstance(raw_symbol, str):
+        raise DataSourceError("cboe", "unexpected delayed-quotes body: data.symbol is not text")
+    underlying = normalize_symbol(raw_symbol)
     options = data["options"]
     if not options:
         raise SymbolNotFoundError("cboe", f"the chain of {underlying or '?'} is empty")
@@ -138,8 +184,7 @@ def parse_delayed_quotes(body: Any) -> Parsed:
     spot = _number(data.get("current_price")) or _number(data.get("close"))
     if spot is None or not spot > 0:
         raise DataSourceError("cboe", f"no underlying price (current_price) for {underlying}")
-    rows = [o if isinstance(o, dict) else {} for o in options]
-    raw = pl.from_dicts(rows, schema=_JSON_SCHEMA, strict=False, infer_schema_length=None)
+    raw = pl.DataFrame(_json_columns(options), schema=_JSON_SCHEMA)
     parsed = raw.select(
         pl.col("option").str.strip_chars().alias("contract"),
         *parse_osi_column("option"),
@@ -153,13 +198,34 @@ def parse_delayed_quotes(body: Any) -> Parsed:
         positive_or_nan(pl.col("gamma")).alias("vendor_gamma"),
         to_int(pl.col("open_interest")).alias("open_interest"),
         to_int(pl.col("volume")).fill_null(0).alias("volume"),
+        "malformed",
     )
+    roots = parsed.filter(~pl.col("malformed"))["root"].drop_nulls().to_list()
     if not underlying:
-        roots = parsed["root"].drop_nulls()
-        underlying = underlying_of_root(str(roots[0])) if len(roots) else "?"
+        underlying = majority_underlying(roots) or "?"
+    foreign = sorted(foreign_roots(roots, underlying))
+    if roots and len(foreign) == len(set(roots)):
+        raise DataSourceError(
+            "cboe", f"no option of the body belongs to {underlying}: roots {', '.join(foreign[:5])}"
+        )
+    tagged = parsed.with_columns(
+        pl.when(pl.col("malformed"))
+        .then(pl.lit("malformed_row"))
+        .when(pl.col("root").is_in(foreign))
+        .then(pl.lit("foreign_underlying"))
+        .alias("reason")
+    ).drop("malformed")
+    kept = tagged.filter(pl.col("reason").is_null()).drop("reason")
+    aside = tagged.filter(pl.col("reason").is_not_null())
     stamp = as_of.replace(tzinfo=UTC)
-    frame = chain_frame(parsed, spot=spot)
-    return underlying, cboe_quote_time(stamp, underlying), stamp, spot, frame
+    return Parsed(
+        underlying,
+        cboe_quote_time(stamp, underlying),
+        stamp,
+        spot,
+        chain_frame(kept, spot=spot),
+        set_aside_frame(aside.drop("reason"), aside["reason"], spot=spot) if aside.height else None,
+    )
 
 
 class CboeSource:
@@ -195,7 +261,8 @@ class CboeSource:
     def snapshot(self, symbol: str, as_of: datetime | None = None) -> ChainSnapshot:
         wanted = normalize_symbol(symbol)
         if self.file is not None:
-            underlying, quoted, stamp, spot, frame = self._read_file()
+            parsed = self._read_file()
+            underlying, quoted, stamp = parsed.underlying, parsed.as_of, parsed.fetched_at
             if wanted != underlying:
                 raise SymbolNotFoundError(
                     "cboe", f"the file {self.file.name} holds {underlying}, not {wanted}"
@@ -210,10 +277,14 @@ class CboeSource:
                 raise NoHistoryError(
                     "cboe", "Cboe delayed quotes keep no history: only the latest chain"
                 )
-            underlying, quoted, stamp, spot, frame = self._fetch(wanted)
+            parsed = self._fetch(wanted)
+            underlying, quoted, stamp = parsed.underlying, parsed.as_of, parsed.fetched_at
         if underlying != wanted:  # the quote time follows the symbol asked for
             quoted = cboe_quote_time(stamp, wanted)
-        return snapshot(wanted, quoted, spot, self.name, frame, self._rates, fetched_at=stamp)
+        return snapshot(
+            wanted, quoted, parsed.spot, self.name, parsed.frame, self._rates,
+            fetched_at=stamp, set_aside=parsed.set_aside, warnings=parsed.warnings,
+        )  # fmt: skip
 
     def _fetch(self, symbol: str) -> Parsed:
         with HttpClient(
@@ -246,10 +317,17 @@ class CboeSource:
                 raise DataSourceError(
                     "cboe", f"{self.file.name}: invalid JSON ({exc}); truncated file?"
                 ) from None
+            except RecursionError:
+                raise DataSourceError(
+                    "cboe", f"{self.file.name}: JSON nested too deeply to read"
+                ) from None
             return parse_delayed_quotes(body)
         chain = parse_quote_table(data)
         assert chain.fetched_at is not None  # the date line is always read
-        return chain.underlying, chain.as_of, chain.fetched_at, chain.spot, chain.frame
+        return Parsed(
+            chain.underlying, chain.as_of, chain.fetched_at, chain.spot, chain.frame,
+            chain.set_aside, chain.warnings,
+        )  # fmt: skip
 
 
 def create(settings: Settings) -> CboeSource:

@@ -21,25 +21,47 @@ kept as ``fetched_at``; ``as_of`` is :func:`engine.settlement.quote_time` of it:
 line itself inside a session of the underlying's options, else the options' close of the
 last session before it (16:15 New York for SPX or SPY, 16:00 for a stock; 13:15 / 13:00 on
 early closes).
+
+Reading, row by row (``docs/data-quality.md``):
+
+- Numbers go through the adapters' one parser (:func:`data_adapters._frames.parse_number`):
+  ``Last: 5.5765e2`` is 557.65, ``"1,204"`` is 1204.
+- A row with a different number of cells than the header (trailing empty cells aside), or a
+  cell that should hold a number and holds other text, is set aside as ``malformed_row`` (a
+  short row: both its contracts; a bad cell: that side's contract) and counted by the
+  validator. A contract whose root belongs to another underlying than the file's (the one
+  most rows belong to) is set aside as ``foreign_underlying``.
+- A file cut short is reported in ``CsvChain.warnings``: a last row with fewer cells than
+  the header, or a last line without its newline that cannot be read, is set aside and gives
+  ``"truncated: the last row (line N) has 12 of 22 cells"``; a last line without newline
+  that reads fine still gives a warning, since every Cboe download ends with one.
+- A file no row of which can be read, or a line the CSV reader rejects, is one
+  :class:`DataSourceError` naming the line.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Final
 
 import polars as pl
 
 from data_adapters._frames import (
+    NUMBER_BODY,
     chain_frame,
+    foreign_roots,
+    majority_underlying,
     nonzero_or_nan,
+    number_expr,
+    parse_number,
     parse_osi_column,
     positive_or_nan,
+    set_aside_frame,
     to_int,
-    underlying_of_root,
+    unreadable_expr,
 )
 from data_adapters.errors import DataSourceError
 from engine.errors import CalendarError
@@ -66,7 +88,8 @@ _DATE_RE: Final = re.compile(
     r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s*(?P<ampm>[AaPp][Mm])?"
     r"\s*(?P<zone>[A-Z]{2,4})?"
 )
-_LAST_RE: Final = re.compile(r"Last:\s*(?P<value>[-+]?[\d,]*\.?\d+)")
+_LAST_RE: Final = re.compile(r"Last:\s*(?P<value>" + NUMBER_BODY + ")")
+_LINE_BREAK: Final = re.compile(r"\r\n|\r|\n")
 _FIELDS: Final = {
     "Last Sale": "last",
     "Bid": "bid",
@@ -81,9 +104,10 @@ _FIELDS: Final = {
 
 class CsvChain:
     """A parsed quote table: the underlying (from the roots), ``as_of`` (the quote time,
-    UTC), spot, frame, and ``fetched_at`` (the date line, UTC)."""
+    UTC), spot, frame, ``fetched_at`` (the date line, UTC), ``set_aside`` (rows set aside
+    with a reason, or None) and ``warnings`` (a file that looks cut short)."""
 
-    __slots__ = ("as_of", "fetched_at", "frame", "spot", "underlying")
+    __slots__ = ("as_of", "fetched_at", "frame", "set_aside", "spot", "underlying", "warnings")
 
     def __init__(
         self,
@@ -92,12 +116,16 @@ class CsvChain:
         spot: float,
         frame: pl.DataFrame,
         fetched_at: datetime | None = None,
+        set_aside: pl.DataFrame | None = None,
+        warnings: tuple[str, ...] = (),
     ):
         self.underlying = underlying
         self.as_of = as_of
         self.spot = spot
         self.frame = frame
         self.fetched_at = fetched_at
+        self.set_aside = set_aside
+        self.warnings = warnings
 
 
 def parse_date_line(line: str) -> datetime:
@@ -145,14 +173,23 @@ def _split_header(header: list[str]) -> tuple[dict[str, int], dict[str, int], in
     return left, right, calls_at, puts_at
 
 
-def _number(name: str) -> pl.Expr:
-    return pl.col(name).str.replace_all(",", "").str.strip_chars().cast(pl.Float64, strict=False)
+def _cells(line: str, number: int) -> list[str]:
+    """One physical line's cells (a quote never spans lines in a quote table)."""
+    if '"' not in line:
+        return line.split(",")
+    try:
+        return next(csv.reader([line]))
+    except (csv.Error, StopIteration) as exc:
+        raise DataSourceError("cboe", f"line {number}: unreadable CSV ({exc})") from None
 
 
 def _side(raw: pl.DataFrame, symbol_at: int, cols: dict[str, int]) -> pl.DataFrame:
     picked = raw.select(
         pl.col(f"c{symbol_at}").str.strip_chars().alias("contract"),
-        *(_number(f"c{i}").alias(name) for name, i in cols.items()),
+        *(number_expr(pl.col(f"c{i}")).alias(name) for name, i in cols.items()),
+        pl.any_horizontal(*(unreadable_expr(pl.col(f"c{i}")) for i in cols.values()))
+        .or_(pl.col("short"))
+        .alias("malformed"),
     )
     return picked.select(
         "contract",
@@ -165,7 +202,36 @@ def _side(raw: pl.DataFrame, symbol_at: int, cols: dict[str, int]) -> pl.DataFra
         positive_or_nan(pl.col("gamma")).alias("vendor_gamma"),
         to_int(pl.col("oi")).alias("open_interest"),
         to_int(pl.col("volume")).fill_null(0).alias("volume"),
+        "malformed",
     )
+
+
+def _numbered_lines(text: str) -> list[tuple[int, str]]:
+    """Non-blank physical lines with their 1-based numbers."""
+    return [(i + 1, line) for i, line in enumerate(_LINE_BREAK.split(text)) if line.strip()]
+
+
+def _body(rows: Sequence[tuple[int, list[str]]], width: int, needed: Sequence[int]) -> pl.DataFrame:
+    """The cells at ``needed`` of each row as String columns ``c<i>`` (missing cells null),
+    plus ``short`` (the row has another number of cells than the header) and ``line``."""
+    short = [len(cells) != width for _, cells in rows]
+    missing: list[str | None] = [None] * width
+    fitted = [cells if len(cells) == width else [*cells, *missing][:width] for _, cells in rows]
+    columns = list(zip(*fitted, strict=True)) if fitted else [()] * width
+    frame = pl.DataFrame(
+        {f"c{i}": pl.Series(columns[i], dtype=pl.String) for i in needed},
+    )
+    return frame.with_columns(
+        pl.Series("short", short, dtype=pl.Boolean),
+        pl.Series("line", [n for n, _ in rows], dtype=pl.Int64),
+    )
+
+
+def _trim(cells: list[str], width: int) -> list[str]:
+    """Drop trailing empty cells beyond the header's width (trailing commas)."""
+    if len(cells) > width and not any(c.strip() for c in cells[width:]):
+        return cells[:width]
+    return cells
 
 
 def parse_quote_table(data: bytes | str) -> CsvChain:
@@ -173,41 +239,111 @@ def parse_quote_table(data: bytes | str) -> CsvChain:
 
     ``as_of`` is the quote time of the date line, ``fetched_at`` the date line (module doc).
 
-    Rows whose cells cannot be read keep their place with nulls, for the validator's
-    quarantine; a file without its title, date or header line is a :class:`DataSourceError`.
+    Rows that cannot be read are set aside (``malformed_row``), rows of another underlying
+    too (``foreign_underlying``), and a cut file is reported in ``warnings`` (module doc); a
+    file without its title, date or header line, or none of whose rows can be read, is a
+    :class:`DataSourceError` naming the line.
     """
     text = data.decode("utf-8-sig", "replace") if isinstance(data, bytes) else data
-    lines = text.splitlines()
-    lead = [i for i, line in enumerate(lines) if line.strip()][:3]
-    if len(lead) < 3:
+    lines = _numbered_lines(text)
+    if len(lines) < 3:
         raise DataSourceError("cboe", "not a Cboe quote-table CSV: fewer than three lines")
-    title, date_line, header_line = (lines[i] for i in lead)
+    (title_at, title), (date_at, date_line), (header_at, header_line) = lines[:3]
     last = _LAST_RE.search(title)
     if last is None:
-        raise DataSourceError("cboe", f"no 'Last:' price in the title line {title[:80]!r}")
-    spot = float(last.group("value").replace(",", ""))
-    stamp = parse_date_line(date_line)
-    header = next(csv.reader([header_line]))
-    left, right, calls_at, puts_at = _split_header(header)
-    body = "\n".join(line for line in lines[lead[2] + 1 :] if line.strip())
-    width = len(header)
-    if body.strip():
-        raw = pl.read_csv(
-            io.StringIO(body),
-            has_header=False,
-            new_columns=[f"c{i}" for i in range(width)],
-            infer_schema=False,
-            truncate_ragged_lines=True,
+        raise DataSourceError(
+            "cboe", f"line {title_at}: no 'Last:' price in the title line {title[:80]!r}"
         )
-    else:
-        raw = pl.DataFrame(schema={f"c{i}": pl.String for i in range(width)})
+    spot = parse_number(last.group("value"))
+    if spot is None or not 0 < spot < float("inf"):
+        raise DataSourceError(
+            "cboe", f"line {title_at}: the 'Last:' price {last.group('value')!r} is not positive"
+        )
+    try:
+        stamp = parse_date_line(date_line)
+    except DataSourceError as exc:
+        raise DataSourceError("cboe", f"line {date_at}: {exc.message}") from None
+    try:
+        left, right, calls_at, puts_at = _split_header(_cells(header_line, header_at))
+    except DataSourceError as exc:
+        raise DataSourceError("cboe", f"line {header_at}: {exc.message}") from None
+    width = len(_cells(header_line, header_at))
+    rows = [(n, _trim(_cells(line, n), width)) for n, line in lines[3:]]
+    needed = sorted({calls_at, puts_at, *left.values(), *right.values()})
+    raw = _body(rows, width, needed)
     sides = pl.concat([_side(raw, calls_at, left), _side(raw, puts_at, right)], how="vertical")
-    roots = sides["root"].drop_nulls()
+    if rows and bool(raw["short"].all()):
+        n, cells = rows[0]
+        raise DataSourceError(
+            "cboe",
+            f"line {n}: a row of {len(cells)} cells under a header of {width}; no row of the "
+            "quote table can be read",
+        )
+    warnings = _truncation(rows, width, sides, ends_with_newline=text.endswith(("\n", "\r")))
+    if any(w.startswith("truncated") for w in warnings):  # both contracts of the cut line
+        sides = sides.with_columns(
+            ((pl.int_range(pl.len()) % len(rows) == len(rows) - 1) | pl.col("malformed")).alias(
+                "malformed"
+            )
+        )
+    roots = sides.filter(~pl.col("malformed"))["root"].drop_nulls()
     if roots.is_empty():
-        raise DataSourceError("cboe", "the quote table holds no readable option symbol")
-    underlying = underlying_of_root(str(roots[0]))
-    frame = chain_frame(sides, spot=spot)
-    return CsvChain(underlying, cboe_quote_time(stamp, underlying), spot, frame, fetched_at=stamp)
+        bad = raw["line"].filter(
+            sides["malformed"].head(len(rows)) | sides["malformed"].tail(len(rows))
+        )
+        where = f"line {bad[0]}: " if len(bad) else ""
+        raise DataSourceError("cboe", f"{where}the quote table holds no readable option symbol")
+    underlying = majority_underlying(roots.to_list())
+    assert underlying is not None
+    foreign = sorted(foreign_roots(roots.unique().to_list(), underlying))
+    reason = (
+        pl.when(pl.col("malformed"))
+        .then(pl.lit("malformed_row"))
+        .when(pl.col("root").is_in(foreign))
+        .then(pl.lit("foreign_underlying"))
+        .alias("reason")
+    )
+    tagged = sides.with_columns(reason).drop("malformed")
+    kept = tagged.filter(pl.col("reason").is_null()).drop("reason")
+    aside = tagged.filter(pl.col("reason").is_not_null())
+    frame = chain_frame(kept, spot=spot)
+    set_aside = (
+        set_aside_frame(aside.drop("reason"), aside["reason"], spot=spot) if aside.height else None
+    )
+    return CsvChain(
+        underlying,
+        cboe_quote_time(stamp, underlying),
+        spot,
+        frame,
+        fetched_at=stamp,
+        set_aside=set_aside,
+        warnings=warnings,
+    )
+
+
+def _truncation(
+    rows: Sequence[tuple[int, list[str]]],
+    width: int,
+    sides: pl.DataFrame,
+    *,
+    ends_with_newline: bool,
+) -> tuple[str, ...]:
+    """Warnings that the file was cut: a short last row, or a last line without newline."""
+    if not rows:
+        return ()
+    n, cells = rows[-1]
+    if len(cells) < width:
+        return (f"truncated: the last row (line {n}) has {len(cells)} of {width} cells",)
+    if ends_with_newline or len(cells) > width:  # too many cells: malformed, not cut
+        return ()
+    last = len(rows) - 1
+    unreadable = bool(sides["malformed"][last]) or bool(sides["malformed"][last + len(rows)])
+    if unreadable:
+        return (f"truncated: the last row (line {n}) ends without a newline and cannot be read",)
+    return (
+        f"possibly truncated: the file ends without a newline, so its last row (line {n}) "
+        "may be cut short",
+    )
 
 
 def cboe_quote_time(stamp: datetime, underlying: str) -> datetime:

@@ -4,23 +4,35 @@ Layout, one directory per symbol under the root, one file per snapshot::
 
     <root>/SPX/2024-01-05T21-00-00Z.parquet
     <root>/SPX/2024-01-05T21-00-00.250000Z.csv      (microseconds only when non-zero)
-    <root>/ES=F/2024-01-05T21-00-00Z.parquet
+    <root>/ES%3DF/2024-01-05T21-00-00Z.parquet
 
-The file name is the snapshot's ``as_of`` in UTC. Directory names are the upper-case
-symbol, with any character outside ``A-Z 0-9 . _ - = ^`` percent-encoded (``BRK/B`` ->
-``BRK%2FB``). Files whose names do not match are ignored (so are the ``.*.tmp`` files of a
-write in progress).
+The file name is the snapshot's ``as_of`` in UTC. Directory names are
+:func:`data_adapters.symbols.folder_name` of the symbol: the upper-case symbol with
+everything but ``A-Z 0-9 . _ -`` percent-encoded (``BRK/B`` -> ``BRK%2FB``, ``ES=F`` ->
+``ES%3DF``); a symbol outside the grammar of :mod:`data_adapters.symbols` is an
+:class:`InvalidSymbolError` before the disk is touched. Stores written before kept ``=``
+and ``^`` as they are (``ES=F``): such folders are still read, together with the new one,
+and new snapshots go to the new one. Files whose names do not match are ignored.
+
+A write goes through a temporary ``.<name>.<pid>@<host>.<random>.tmp`` file. One left
+behind by a killed writer is never listed, and is deleted the next time its folder is opened
+(read, listed or written) when its writer is gone: a process of this host that no longer
+exists, or any such file older than an hour (other hosts, older names).
 
 The header (``underlying``, ``as_of``, ``spot``, ``source``, ``rate``, ``div_yield`` and,
-when the snapshot has one, ``fetched_at``) is stored as JSON with ``"version": 1``: in
+when the snapshot has them, ``fetched_at`` and ``warnings``) is stored as JSON with
+``"version": 1``: in
 Parquet under the key-value metadata key ``gex.snapshot``; in CSV as the first line,
 ``#gex-snapshot <json>``, followed by an ordinary CSV of the canonical columns. ``as_of`` (the
 quote time) and ``fetched_at`` (the download or fetch time, absent when the snapshot has
-none) are stored as UTC instants to the microsecond and read back as UTC datetimes; numbers
-keep their exact value. ``fetched_at`` is an optional key of version 1: headers written
-before it existed read with ``fetched_at=None``, and older readers ignore it. A round trip is
-lossless: every header field, every column, dtype and value, NaN distinct from null, empty
-string distinct from null.
+none) are stored as UTC instants to the microsecond and read back as UTC datetimes; a
+stored instant without a UTC offset is a corrupt header (a :class:`DataSourceError`), never
+read in the machine's local time. Numbers keep their exact value. ``fetched_at`` and
+``warnings`` are optional keys of version 1: headers written before them read with
+``fetched_at=None`` and no warnings, and older readers ignore them. A round trip is lossless:
+every header field, every column, dtype and value, NaN distinct from null, empty string
+distinct from null. Rows a source set aside (``ChainSnapshot.set_aside``) are not stored: a
+store keeps the chain a source delivered, and the set-aside rows were counted when it was.
 
 Settings: ``root`` (default ``$XDG_DATA_HOME/gex/snapshots``, else
 ``~/.local/share/gex/snapshots``) and ``format`` (``parquet`` or ``csv``, the default of
@@ -39,7 +51,10 @@ import io
 import json
 import os
 import re
+import socket
+import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -47,8 +62,14 @@ from urllib.parse import quote, unquote
 
 import polars as pl
 
-from data_adapters.errors import DataSourceError, SourceConfigError, SymbolNotFoundError
+from data_adapters.errors import (
+    DataSourceError,
+    InvalidSymbolError,
+    SourceConfigError,
+    SymbolNotFoundError,
+)
 from data_adapters.settings import Settings
+from data_adapters.symbols import check_symbol, folder_name
 from engine.chain import SCHEMA, ChainSnapshot
 from engine.errors import SchemaError
 
@@ -62,8 +83,11 @@ CSV_MARKER: Final = "#gex-snapshot "
 VERSION: Final = 1
 
 _NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})(?:\.(\d{6}))?Z\.(parquet|csv)$")
-_SAFE = "._-=^"
+_LEGACY_SAFE = "._-=^"
 _INTEGERS = (pl.Int8, pl.Int16, pl.Int32, pl.UInt8, pl.UInt16, pl.UInt32)
+_TMP = re.compile(r"^\..+\.(?P<pid>\d+)(?:@(?P<host>[A-Za-z0-9_-]*))?\.[0-9a-f]{32}\.tmp$")
+STALE_TMP_SECONDS: Final = 3600.0
+"""A temporary file this old is deleted whoever wrote it (module docstring)."""
 
 
 def default_root() -> Path:
@@ -72,11 +96,55 @@ def default_root() -> Path:
     return Path(base).expanduser() / "gex" / "snapshots"
 
 
-def _dir_name(symbol: str) -> str:
-    name = quote(symbol.strip().upper(), safe=_SAFE)
-    if name in ("", ".", ".."):
-        raise SymbolNotFoundError("files", f"invalid symbol {symbol!r}")
-    return name
+def _dir_names(symbol: str) -> tuple[str, ...]:
+    """The folder of ``symbol`` (:func:`folder_name`), then its name in stores written
+    before (``=`` and ``^`` unencoded) when that differs; InvalidSymbolError first."""
+    name = folder_name(symbol)
+    legacy = quote(check_symbol(symbol), safe=_LEGACY_SAFE)
+    return (name,) if legacy == name else (name, legacy)
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "", socket.gethostname())[:40]
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this host (POSIX; elsewhere: assume it does)."""
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _stale(path: Path, now: float) -> bool:
+    """A temporary file whose writer is gone (module docstring)."""
+    m = _TMP.match(path.name)
+    if m is None:
+        return False
+    try:
+        age = now - path.stat().st_mtime
+    except OSError:
+        return False
+    if age > STALE_TMP_SECONDS:
+        return True
+    pid = int(m.group("pid"))
+    mine = m.group("host") is not None and m.group("host") == _host()
+    return mine and pid != os.getpid() and not _alive(pid)
+
+
+def _clean(folder: Path) -> None:
+    """Delete the stale temporary files of ``folder`` (never raises)."""
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for path in folder.iterdir():
+            if path.name.endswith(".tmp") and _stale(path, now):
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
 
 def _file_name(as_of: datetime, fmt: str) -> str:
@@ -124,23 +192,41 @@ def _header(snapshot: ChainSnapshot) -> str:
     }
     if fetched_at is not None:
         fields["fetched_at"] = _instant(fetched_at)
+    if snapshot.warnings:
+        fields["warnings"] = list(snapshot.warnings)
     return json.dumps(fields, separators=(",", ":"), ensure_ascii=True)
+
+
+def _stored_instant(fields: dict[str, Any], key: str) -> datetime:
+    """A stored instant, which must carry its UTC offset (never read as local time)."""
+    text = fields[key]
+    if not isinstance(text, str):
+        raise ValueError(f"{key} is not an ISO instant: {text!r}")
+    stamp = datetime.fromisoformat(text)
+    if stamp.tzinfo is None or stamp.utcoffset() is None:
+        raise ValueError(f"{key} {text!r} has no UTC offset")
+    return stamp.astimezone(UTC)
 
 
 def _from_header(text: str, frame: pl.DataFrame) -> ChainSnapshot:
     fields = json.loads(text)
     if not isinstance(fields, dict) or fields.get("version") != VERSION:
         raise ValueError(f"unsupported header {text[:80]!r}")
-    fetched = fields.get("fetched_at")  # optional: absent from headers written before it
+    warnings = fields.get("warnings", [])  # optional, like fetched_at
+    if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
+        raise ValueError("warnings is not a list of strings")
     return ChainSnapshot(
         underlying=fields["underlying"],
-        as_of=datetime.fromisoformat(fields["as_of"]).astimezone(UTC),
+        as_of=_stored_instant(fields, "as_of"),
         spot=fields["spot"],
         source=fields["source"],
         frame=frame,
         rate=fields["rate"],
         div_yield=fields["div_yield"],
-        fetched_at=None if fetched is None else datetime.fromisoformat(fetched).astimezone(UTC),
+        fetched_at=None
+        if fields.get("fetched_at") is None
+        else _stored_instant(fields, "fetched_at"),
+        warnings=tuple(warnings),
     )
 
 
@@ -170,7 +256,7 @@ def _canonical(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _write_atomic(path: Path, payload: bytes) -> None:
     """Write ``payload`` to ``path`` through a synced temporary file and a rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}@{_host()}.{uuid.uuid4().hex}.tmp")
     try:
         with open(tmp, "wb") as fh:
             fh.write(payload)
@@ -234,26 +320,46 @@ class FilesSource:
     def __repr__(self) -> str:
         return f"FilesSource(root={str(self.root)!r}, fmt={self.fmt!r})"
 
+    def _folders(self, symbol: str) -> Iterator[Path]:
+        """The existing folders of ``symbol`` (new name first), cleaned of stale temp files."""
+        for name in _dir_names(symbol):
+            folder = self.root / name
+            if folder.is_dir():
+                _clean(folder)
+                yield folder
+
     def _entries(self, symbol: str) -> list[tuple[datetime, int, Path, str]]:
-        folder = self.root / _dir_name(symbol)
-        if not folder.is_dir():
+        folders = list(self._folders(symbol))
+        if not folders:
             raise SymbolNotFoundError(self.name, f"no snapshots of {symbol!r} under {self.root}")
         out = []
-        for path in folder.iterdir():
-            parsed = _parse_name(path.name)
-            if parsed is not None and path.is_file():
-                stamp, fmt = parsed
-                out.append((stamp, FORMATS.index(fmt), path, fmt))
-        return sorted(out, key=lambda e: (e[0], -e[1]))
+        for rank, folder in enumerate(folders):
+            for path in folder.iterdir():
+                parsed = _parse_name(path.name)
+                if parsed is not None and path.is_file():
+                    stamp, fmt = parsed
+                    out.append((stamp, FORMATS.index(fmt), rank, path, fmt))
+        out.sort(key=lambda e: (e[0], -e[1], -e[2]))  # new folder wins a tie
+        return [(stamp, order, path, fmt) for stamp, order, _, path, fmt in out]
 
     def symbols(self) -> list[str]:
-        """Symbols with at least one snapshot, sorted."""
+        """Symbols with at least one snapshot, sorted (folders of old and new names merged;
+        folders whose name is not a valid symbol are skipped)."""
         if not self.root.is_dir():
             return []
-        found = []
+        found = set()
         for folder in self.root.iterdir():
-            if folder.is_dir() and any(_parse_name(p.name) for p in folder.iterdir()):
-                found.append(unquote(folder.name))
+            if not folder.is_dir():
+                continue
+            try:
+                symbol = check_symbol(unquote(folder.name))
+            except InvalidSymbolError:
+                continue
+            if folder.name not in _dir_names(symbol):
+                continue
+            _clean(folder)
+            if any(_parse_name(p.name) for p in folder.iterdir()):
+                found.add(symbol)
         return sorted(found)
 
     def history(self, symbol: str) -> list[datetime]:
@@ -289,7 +395,7 @@ class FilesSource:
                 self.name, f"no snapshot of {symbol!r}{when} under {self.root}"
             )
         latest = entries[-1][0]
-        best = min((e for e in entries if e[0] == latest), key=lambda e: e[1])
+        best = [e for e in entries if e[0] == latest][-1]  # parquet first, new folder first
         return self.read(best[2])
 
     def write(self, snapshot: ChainSnapshot, fmt: str | None = None) -> Path:
@@ -297,11 +403,12 @@ class FilesSource:
         fmt = fmt or self.fmt
         if fmt not in FORMATS:
             raise SourceConfigError(self.name, f"format must be one of {FORMATS}, not {fmt!r}")
+        folder = self.root / folder_name(snapshot.underlying)
         payload = _encode(snapshot, fmt)
-        folder = self.root / _dir_name(snapshot.underlying)
         path = folder / _file_name(snapshot.as_of, fmt)
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            _clean(folder)
             _write_atomic(path, payload)
         except OSError as exc:
             raise DataSourceError(self.name, f"cannot write {path}: {exc}") from exc

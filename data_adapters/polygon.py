@@ -37,12 +37,27 @@ Settings (``GEX_POLYGON_<KEY>`` or ``[sources.polygon]``):
     Strikes within this fraction of spot (default 0.25 = +/-25 %; 0 = all).
 ``symbols``, ``rate``, ``div_yield``, ``timeout``, ``max_attempts``, ``max_pages``
     As for every source (see :mod:`data_adapters._frames`).
+``deadline``, ``max_body_bytes``
+    Total seconds for one snapshot or trades call (every page, retry and wait; default
+    60) and the cap on each response body (default 64 MiB), see :mod:`data_adapters.http`.
 
 Polygon's snapshot is live only: a past ``as_of`` raises :class:`NoHistoryError`.
+
+Symbols pass :func:`data_adapters.symbols.check_symbol` and enter paths only as encoded
+segments (:func:`~data_adapters.symbols.url_segment`): ``..``, ``SPY?x=1`` or ``SPY#frag``
+raise :class:`InvalidSymbolError` before any request. A body whose ``status`` is not
+``OK``/``DELAYED`` is the provider's error, never "symbol not found": ``NOT_AUTHORIZED`` (or
+a text about the key, the plan or an entitlement) is an :class:`UpstreamAuthError`, a text
+about the request rate an :class:`UpstreamRateLimitedError`, ``NOT_FOUND`` a
+:class:`SymbolNotFoundError`, anything else a :class:`DataSourceError` quoting the status and
+text. Values of the wrong type are an :class:`UpstreamInvalidError`. Every request of one
+snapshot or trades call shares one deadline (:mod:`data_adapters.http`; settings
+``deadline`` and ``max_body_bytes``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
@@ -70,9 +85,13 @@ from data_adapters.errors import (
     NoHistoryError,
     SourceConfigError,
     SymbolNotFoundError,
+    UpstreamAuthError,
+    UpstreamInvalidError,
+    UpstreamRateLimitedError,
 )
-from data_adapters.http import HttpClient, HttpConfig
+from data_adapters.http import HttpClient, HttpConfig, with_limits
 from data_adapters.settings import DEFAULT_DIV_YIELD, DEFAULT_RATE, Settings
+from data_adapters.symbols import check_symbol, url_segment
 from engine.chain import ChainSnapshot
 from engine.settlement import NEW_YORK
 
@@ -82,12 +101,22 @@ DEFAULT_BASE_URL: Final = "https://api.massive.com"
 _OK_STATUSES: Final = ("OK", "DELAYED")
 _PAGE: Final = 250
 _TICKS_PAGE: Final = 50_000
+_NS_MAX: Final = 4_102_444_800 * 10**9  # 2100-01-01: a later "ns epoch" is not a time
+_PARSE_ERRORS: Final = (pl.exceptions.PolarsError,)
+_RATE_WORDS: Final = ("exceeded the maximum requests", "rate limit", "too many requests")
+_AUTH_WORDS: Final = ("api key", "not entitled", "not authorized", "unauthorized", "your plan",
+                      "upgrade your plan", "entitlement")  # fmt: skip
 
 
 def _num(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _obj(value: Any) -> dict[str, Any]:
@@ -156,56 +185,51 @@ class PolygonSource:
 
     def _results(self, http: HttpClient, path: str, params: dict[str, Any]) -> list[dict]:
         def parse(response: httpx.Response) -> dict[str, Any]:
-            body = http.json(response)
-            if not isinstance(body, dict):
-                raise http.error(f"GET {path}: unexpected body (not a JSON object)")
-            if body.get("status") not in _OK_STATUSES:
-                detail = body.get("error") or body.get("message") or body.get("status")
-                raise http.error(f"GET {path}: status {detail!r}", response.status_code)
-            results = body.get("results", [])
-            if not isinstance(results, list):
-                raise http.error(f"GET {path}: 'results' is not a list")
-            return body
+            return _page(http, path, response)
 
         def next_page(_: httpx.Response, body: dict[str, Any]) -> str | None:
             link = body.get("next_url")
             return link if isinstance(link, str) and link else None
 
         pages = http.paginate(path, params, parse, next_page)
-        return [r for page in pages for r in page.get("results", []) if isinstance(r, dict)]
+        return [r for page in pages for r in page.get("results") or [] if isinstance(r, dict)]
 
     def snapshot(self, symbol: str, as_of: datetime | None = None) -> ChainSnapshot:
         if as_of is not None:
             raise NoHistoryError("polygon", "the options chain snapshot is live only")
-        wanted = normalize_symbol(symbol)
-        asset = f"I:{wanted}" if wanted in INDEX_SYMBOLS else wanted
-        path = f"/v3/snapshot/options/{asset}"
+        wanted = check_symbol(normalize_symbol(symbol))
+        prefix = "I:" if wanted in INDEX_SYMBOLS else ""
+        path = f"/v3/snapshot/options/{prefix}{url_segment(wanted)}"
         today = self._clock().astimezone(NEW_YORK).date()
         params: dict[str, Any] = {"limit": _PAGE, "expiration_date.gte": today.isoformat()}
         if self.max_dte:
             params["expiration_date.lte"] = (today + timedelta(days=self.max_dte)).isoformat()
         with self._client() as http:
             if self.strike_band:
-                first = http.get_json(path, {**params, "limit": 1})
-                probe = first.get("results") if isinstance(first, dict) else None
-                spot = _spot(probe) if isinstance(probe, list) else None
+                response = http.get(path, {**params, "limit": 1})
+                probe = [] if response is None else _page(http, path, response).get("results")
+                if not probe:
+                    raise SymbolNotFoundError("polygon", f"no options for {wanted}")
+                spot = _spot(probe)
                 if spot is None:
-                    raise SymbolNotFoundError("polygon", f"no options or no spot for {wanted}")
+                    raise http.invalid(f"GET {path}: no underlying price in the {wanted} snapshot")
                 params["strike_price.gte"] = round(spot * (1 - self.strike_band), 4)
                 params["strike_price.lte"] = round(spot * (1 + self.strike_band), 4)
             results = self._results(http, path, params)
-        if not results:
-            raise SymbolNotFoundError("polygon", f"the chain of {wanted} is empty")
-        spot = _spot(results)
-        if spot is None:
-            raise DataSourceError("polygon", f"no underlying price in the {wanted} snapshot")
-        stamp = _as_of(results)
-        rows = pl.DataFrame([_row(r, wanted) for r in results], schema=_ROW).with_columns(
-            pl.col("expiration").str.strptime(pl.Date, "%Y-%m-%d", strict=False),
-            to_int(pl.col("open_interest")),
-            to_int(pl.col("volume")).fill_null(0),
-        )
-        frame = chain_frame(rows, spot=spot)
+            if not results:
+                raise SymbolNotFoundError("polygon", f"the chain of {wanted} is empty")
+            spot = _spot(results)
+            if spot is None:
+                raise http.invalid(f"GET {path}: no underlying price in the {wanted} snapshot")
+            with http.parsing(f"GET {path}", _PARSE_ERRORS):
+                stamp = _as_of(results)
+                rows = pl.DataFrame([_row(r, wanted) for r in results], schema=_ROW)
+                rows = rows.with_columns(
+                    pl.col("expiration").str.strptime(pl.Date, "%Y-%m-%d", strict=False),
+                    to_int(pl.col("open_interest")),
+                    to_int(pl.col("volume")).fill_null(0),
+                )
+                frame = chain_frame(rows, spot=spot)
         if stamp is None:  # no quote time in the body: the clock is a fetch time
             return fetched_snapshot(wanted, self._clock(), spot, self.name, frame, self._rates)
         return snapshot(wanted, stamp, spot, self.name, frame, self._rates)
@@ -214,20 +238,58 @@ class PolygonSource:
 
     def trades(self, symbol: str, day: date) -> pl.DataFrame:
         """Trades of one option contract (``O:SPY251219C00650000``) on ``day`` with the NBBO."""
-        contract = str(symbol).strip().upper().removeprefix("O:")
-        if not OSI_RE.match(contract):
+        match = OSI_RE.match(str(symbol).strip().upper().removeprefix("O:"))
+        if not match:
             raise DataSourceError(
                 "polygon",
-                f"trades need an option contract such as O:SPY251219C00650000, not {symbol!r}",
+                f"trades need an option contract such as O:SPY251219C00650000, not {ascii(symbol)[:40]}",
             )
-        ticker = f"O:{contract}"
+        contract = check_symbol("".join(match.group("root", "yymmdd", "cp", "strike")))
+        ticker = f"O:{url_segment(contract)}"
         start, end = _ns_of_day(day)
         params = {"timestamp.gte": start, "timestamp.lt": end, "order": "asc",
                   "sort": "timestamp", "limit": _TICKS_PAGE}  # fmt: skip
         with self._client() as http:
             trades = self._results(http, f"/v3/trades/{ticker}", params)
             quotes = self._results(http, f"/v3/quotes/{ticker}", params) if trades else []
-        return _join_trades(contract, trades, quotes)
+            with http.parsing(f"GET /v3/trades/{ticker}", _PARSE_ERRORS):
+                return _join_trades(contract, trades, quotes)
+
+
+def _page(http: HttpClient, path: str, response: httpx.Response) -> dict[str, Any]:
+    """One page's body, checked: a JSON object whose ``status`` is OK and ``results`` a list."""
+    body = http.json(response)
+    if not isinstance(body, dict):
+        raise http.invalid(f"GET {path}: unexpected body (not a JSON object)")
+    if body.get("status") not in _OK_STATUSES:
+        raise _status_failure(http, path, body, response.status_code)
+    results = body.get("results")
+    if results is not None and not isinstance(results, list):
+        raise http.invalid(f"GET {path}: 'results' is not a list")
+    return body
+
+
+def _status_failure(
+    http: HttpClient, path: str, body: dict[str, Any], code: int
+) -> DataSourceError:
+    """The provider's own error (``status`` not OK) as a typed error quoting its text."""
+    status = body.get("status")
+    shown = status if isinstance(status, str) else repr(status)
+    texts = [body.get(k) for k in ("error", "message")]
+    detail = " ".join(" ".join(t.split()) for t in texts if isinstance(t, str) and t.strip())
+    message = f"GET {path}: the provider answered status {shown[:40]}" + (
+        f": {detail[:300]}" if detail else ""
+    )
+    lowered = detail.lower()
+    if any(word in lowered for word in _RATE_WORDS):
+        return http.error(message, code, UpstreamRateLimitedError)
+    if status == "NOT_AUTHORIZED" or any(word in lowered for word in _AUTH_WORDS):
+        return http.error(message, code, UpstreamAuthError)
+    if status == "NOT_FOUND":
+        return http.error(message, code, SymbolNotFoundError)
+    if not isinstance(status, str):
+        return http.error(message, code, UpstreamInvalidError)
+    return http.error(message, code)
 
 
 _ROW: Final = {
@@ -249,10 +311,15 @@ def _spot(results: list[Any]) -> float | None:
 
 
 def _as_of(results: list[dict]) -> datetime | None:
-    stamps = [_num(_obj(r.get("underlying_asset")).get("last_updated")) for r in results]
-    found = [s for s in stamps if s]
+    def stamp(value: Any) -> float | None:
+        ns = _num(value)
+        return ns if ns is not None and 0 < ns < _NS_MAX else None
+
+    found = [
+        s for r in results if (s := stamp(_obj(r.get("underlying_asset")).get("last_updated")))
+    ]
     if not found:
-        found = [s for r in results if (s := _num(_obj(r.get("last_quote")).get("last_updated")))]
+        found = [s for r in results if (s := stamp(_obj(r.get("last_quote")).get("last_updated")))]
     if not found:
         return None
     ns = int(max(found))
@@ -270,10 +337,10 @@ def _row(r: dict[str, Any], underlying: str) -> dict[str, Any]:
     return {
         "contract": contract,
         "root": match.group("root") if match else underlying,
-        "expiration": details.get("expiration_date"),
+        "expiration": _text(details.get("expiration_date")),
         "strike": _num(details.get("strike_price")),
         "is_call": {"call": True, "put": False}.get(kind) if isinstance(kind, str) else None,
-        "style": details.get("exercise_style"),
+        "style": _text(details.get("exercise_style")),
         "multiplier": _num(details.get("shares_per_contract")),
         "open_interest": oi,
         "volume": _num(day.get("volume")) or 0.0,
@@ -333,5 +400,5 @@ def create(settings: Settings) -> PolygonSource:
         symbols=symbols_setting(settings),
         rate=rate,
         div_yield=div_yield,
-        http=http_config_from(settings),
+        http=with_limits(settings, http_config_from(settings)),
     )

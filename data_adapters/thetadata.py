@@ -11,9 +11,17 @@ dollars (``275.000``), expirations ``YYYY-MM-DD``, rights ``CALL``/``PUT``, time
 ``Next-Page`` pagination).
 
 HTTP statuses: 472 (no data) is an empty result, never an error; 571 (terminal starting)
-and 429 are retried; the other 47x/57x are clear :class:`DataSourceError` s. With
+and 429 are retried; 471 (permission), 476 (wrong IP) and 478 (invalid session) are
+:class:`UpstreamAuthError` s; the other 47x/57x are clear :class:`DataSourceError` s. A
+200 answer whose CSV lacks the columns asked for (a terminal's plain-text error) is an
+:class:`UpstreamInvalidError` quoting the start of the body; v2 JSON errors in
+``header.error_type`` are handled in :mod:`data_adapters.thetadata_v2`. With
 ``version=auto`` a v3 terminal that cannot be reached (connection refused) sends every
-request to v2 from then on.
+request to v2 from then on; both tries share one deadline.
+
+Symbols pass :func:`data_adapters.symbols.check_symbol` before any request (``..``,
+``SPY?x=1``, ``SPY#frag`` raise :class:`InvalidSymbolError`) and reach the terminal only as
+encoded query values. Values of the wrong type are an :class:`UpstreamInvalidError`.
 
 Chain: each root of the underlying (``SPX`` -> ``SPX`` and ``SPXW``) gets quote, open interest,
 OHLC (``volume``, ``close`` as ``last``) and greeks (``implied_vol``, ``delta``, ``gamma``,
@@ -43,6 +51,9 @@ Settings (``GEX_THETADATA_<KEY>`` or ``[sources.thetadata]``):
     v3 only: expiries up to this many days ahead (default all).
 ``symbols``, ``rate``, ``div_yield``, ``timeout``, ``max_attempts``, ``max_pages``
     As for every source.
+``deadline``, ``max_body_bytes``
+    Total seconds for one snapshot or trades call (every request, retry and wait; default
+    60) and the cap on each response body (default 64 MiB), see :mod:`data_adapters.http`.
 
 This adapter reads the terminal's live snapshots: a past ``as_of`` raises
 :class:`NoHistoryError`.
@@ -79,12 +90,14 @@ from data_adapters._frames import (
 from data_adapters.base import TRADES_SCHEMA
 from data_adapters.errors import (
     DataSourceError,
+    InvalidSymbolError,
     NoHistoryError,
     SourceConfigError,
     SymbolNotFoundError,
 )
-from data_adapters.http import HttpClient, HttpConfig, UnreachableError
+from data_adapters.http import Deadline, HttpClient, HttpConfig, UnreachableError, with_limits
 from data_adapters.settings import DEFAULT_DIV_YIELD, DEFAULT_RATE, Settings
+from data_adapters.symbols import check_symbol
 from data_adapters.thetadata_v2 import DEFAULT_V2_URL, V2Api
 from engine.chain import ChainSnapshot
 
@@ -101,7 +114,9 @@ STATUS_NAMES: Final = {
     478: "invalid session", 570: "request too large", 571: "terminal starting",
     572: "uncaught terminal error",
 }  # fmt: skip
+AUTH_STATUSES: Final = (471, 476, 478)
 KEYS: Final = ["root", "expiration", "strike", "is_call"]
+_PARSE_ERRORS: Final = (pl.exceptions.PolarsError,)
 
 
 class V3Api:
@@ -122,10 +137,14 @@ class V3Api:
         try:
             raw = pl.read_csv(io.StringIO(text), infer_schema=False)
         except pl.exceptions.PolarsError as exc:
-            raise self.http.error(f"GET {path}: unreadable CSV ({exc})") from None
+            first = " ".join(str(exc).split())[:200]
+            raise self.http.invalid(f"GET {path}: unreadable CSV ({first})") from None
         missing = [name for name in wanted if name not in raw.columns]
         if missing:
-            raise self.http.error(f"GET {path}: the CSV lacks column(s) {missing}")
+            start = " ".join(text.strip().splitlines()[0].split())[:120]
+            raise self.http.invalid(
+                f"GET {path}: the CSV lacks column(s) {missing} (the body starts {start!r})"
+            )
         return raw.select([pl.col(name).alias(new) for name, new in wanted.items()])
 
     def _keyed(self, req: str, root: str, wanted: dict[str, str]) -> pl.DataFrame:
@@ -238,16 +257,19 @@ class ThetaDataSource:
     def symbols(self) -> list[str]:
         return list(self._symbols or DEFAULT_SYMBOLS)
 
-    def _call(self, work: Callable[[V3Api | V2Api], T]) -> T:
+    def _call(self, what: str, work: Callable[[V3Api | V2Api], T]) -> T:
         versions = [self.resolved] if self.resolved else ["v3", "v2"]
+        deadline = Deadline(self._http.deadline, self._http.clock)  # one for both versions
         for version in versions:
             with HttpClient(
                 "thetadata", self.urls[version], config=self._http, final_statuses=(570, 572),
-                empty_statuses=(472,), status_names=STATUS_NAMES,
+                empty_statuses=(472,), auth_statuses=AUTH_STATUSES, status_names=STATUS_NAMES,
+                deadline=deadline,
             ) as http:  # fmt: skip
                 api = V3Api(http, self.max_dte) if version == "v3" else V2Api(http)
                 try:
-                    result = work(api)
+                    with http.parsing(f"thetadata {version} {what}", _PARSE_ERRORS):
+                        result = work(api)
                 except UnreachableError as exc:
                     if version == "v3" and len(versions) == 2:
                         log.warning("thetadata v3 unreachable (%s); trying v2", exc.message)
@@ -264,8 +286,8 @@ class ThetaDataSource:
             raise NoHistoryError(
                 "thetadata", "this adapter serves the terminal's live snapshot only"
             )
-        wanted = normalize_symbol(symbol)
-        frame, spot, stamp = self._call(lambda api: self._chain(api, wanted))
+        wanted = check_symbol(normalize_symbol(symbol))
+        frame, spot, stamp = self._call(f"{wanted} snapshot", lambda api: self._chain(api, wanted))
         if stamp is None:  # no quote time from the terminal: the clock is a fetch time
             return fetched_snapshot(wanted, self._clock(), spot, self.name, frame, self._rates)
         return snapshot(wanted, stamp, spot, self.name, frame, self._rates)
@@ -305,7 +327,7 @@ class ThetaDataSource:
             prices = merged["underlying_price"].filter(merged["underlying_price"] > 0)
             spot = float(prices.median()) if len(prices) else None  # type: ignore[arg-type]
         if spot is None:
-            raise DataSourceError("thetadata", f"no spot for {symbol} (no index price or greeks)")
+            raise api.http.invalid(f"no spot for {symbol} (no index price or greeks)")
         stamps = merged["ts"].drop_nulls()
         stamp = stamps.max() if len(stamps) else None
         rows = merged.select(
@@ -333,20 +355,28 @@ class ThetaDataSource:
         text = str(symbol).strip().upper()
         match = OSI_RE.match(text)
         if match:
+            try:
+                expiration = datetime.strptime(match["yymmdd"], "%y%m%d").date()
+            except ValueError:
+                raise InvalidSymbolError(
+                    f"invalid option contract {ascii(symbol)[:40]}: no such expiry date"
+                ) from None
             contract: dict[str, Any] | None = {
-                "expiration": datetime.strptime(match["yymmdd"], "%y%m%d").date(),
+                "expiration": expiration,
                 "strike": int(match["strike"]) / 1000.0,
                 "is_call": match["cp"] == "C",
             }
-            roots: tuple[str, ...] = (match["root"],)
+            roots: tuple[str, ...] = (check_symbol(match["root"]),)
+            text = "".join(match.group("root", "yymmdd", "cp", "strike"))
         else:
-            contract, roots = None, roots_of(normalize_symbol(text))
+            contract, roots = None, roots_of(check_symbol(normalize_symbol(text)))
+            text = roots[0]
 
         def work(api: V3Api | V2Api) -> pl.DataFrame:
             frames = [api.trade_quote(root, day, contract) for root in roots]
             return pl.concat(frames, how="vertical").sort("timestamp", "contract")
 
-        return self._call(work)
+        return self._call(f"{text} trades", work)
 
 
 def create(settings: Settings) -> ThetaDataSource:
@@ -362,5 +392,5 @@ def create(settings: Settings) -> ThetaDataSource:
         symbols=symbols_setting(settings),
         rate=rate,
         div_yield=div_yield,
-        http=http_config_from(settings),
+        http=with_limits(settings, http_config_from(settings)),
     )

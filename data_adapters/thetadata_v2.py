@@ -9,10 +9,19 @@ time ``ms_of_day`` (ms after midnight **New York**) plus ``date`` ``YYYYMMDD``. 
 ``header.next_page`` (or the ``Next-Page`` response header); the string ``"null"`` means done.
 HTTP 472 (no data) is an empty result. Every frame returned has the keys ``root,
 expiration (Date), strike (dollars), is_call`` plus named value columns.
+
+Errors inside a 200 body: ``header.error_type`` other than the string ``"null"`` is the
+terminal's error (``header.error_msg`` its text). ``NO_DATA`` is an empty result like 472;
+``PERMISSION``, ``WRONG_IP`` and ``INVALID_SESSION_ID`` are :class:`UpstreamAuthError` s;
+``OS_LIMIT`` an :class:`UpstreamRateLimitedError`; any other a :class:`DataSourceError`
+quoting both. A body of the wrong shape (no ``response`` list, a ``format`` that is not a
+list of names, rows that are not lists) is an :class:`UpstreamInvalidError`; cells of the
+wrong type (a string where a number belongs) become nulls, which the validator quarantines.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Any, Final
 
@@ -21,20 +30,40 @@ import polars as pl
 
 from data_adapters._frames import osi_expr
 from data_adapters.base import TRADES_SCHEMA
+from data_adapters.errors import (
+    DataSourceError,
+    UpstreamAuthError,
+    UpstreamRateLimitedError,
+)
 from data_adapters.http import HttpClient
 
 __all__ = ["V2Api"]
 
 DEFAULT_V2_URL: Final = "http://127.0.0.1:25510"
 _NULLS: Final = (None, "", "null")
+_NO_DATA: Final = ("NO_DATA",)
+_AUTH_ERRORS: Final = ("PERMISSION", "WRONG_IP", "INVALID_SESSION_ID", "INVALID_SESSION")
+_RATE_ERRORS: Final = ("OS_LIMIT",)
+
+
+def _number(value: Any) -> float | None:
+    """A cell meant to be a number: ints and floats pass, anything else is null."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _header(body: dict[str, Any]) -> dict[str, Any]:
+    header = body.get("header")
+    return header if isinstance(header, dict) else {}
 
 
 def _next_page(response: httpx.Response, body: Any) -> str | None:
-    header = body.get("header") if isinstance(body, dict) else None
-    link = header.get("next_page") if isinstance(header, dict) else None
+    link = _header(body).get("next_page") if isinstance(body, dict) else None
     if link in _NULLS:
         link = response.headers.get("next-page")
-    return None if link in _NULLS else str(link)
+    return None if link in _NULLS or not isinstance(link, str) else link
 
 
 def _ny_instant(date_col: str, ms_col: str) -> pl.Expr:
@@ -59,52 +88,81 @@ class V2Api:
 
         def parse(response: httpx.Response) -> Any:
             body = self.http.json(response)
+            if isinstance(body, dict):
+                self._check_error(path, body, response.status_code)
             if not isinstance(body, dict) or not isinstance(body.get("response"), list):
-                raise self.http.error(f"GET {path}: unexpected body (no response list)")
+                raise self.http.invalid(f"GET {path}: unexpected body (no response list)")
             return body
 
         records: list[dict[str, Any]] = []
         for body in self.http.paginate(path, params, parse, _next_page):
-            fmt = (body.get("header") or {}).get("format") or []
-            index = {}
+            fmt = _header(body).get("format") or []
+            if not isinstance(fmt, list) or not all(isinstance(name, str) for name in fmt):
+                raise self.http.invalid(f"GET {path}: header.format is not a list of names")
+            index: dict[str, int] = {}
             for i, name in enumerate(fmt):
                 index.setdefault(name, i)
             missing = [name for name in wanted if name not in index]
             if missing and body["response"]:
-                raise self.http.error(f"GET {path}: header.format lacks {missing}")
+                raise self.http.invalid(f"GET {path}: header.format lacks {missing}")
             for item in body["response"]:
                 contract: dict[str, Any] = {}
                 rows: Any = [item]
                 if isinstance(item, dict):
-                    contract = item.get("contract") or {}
+                    found = item.get("contract")
+                    contract = found if isinstance(found, dict) else {}
                     rows = item.get("ticks", item.get("tick")) or []
+                    if not isinstance(rows, list):
+                        raise self.http.invalid(f"GET {path}: ticks are not a list")
                     if rows and not isinstance(rows[0], list):
                         rows = [rows]
                 for row in rows:
                     if not isinstance(row, list):
                         continue
-                    rec = {
-                        col: row[index[name]] if index[name] < len(row) else None
+                    rec: dict[str, Any] = {
+                        col: _number(row[index[name]]) if index[name] < len(row) else None
                         for name, col in wanted.items()
                     }
+                    root, right = contract.get("root"), contract.get("right")
                     rec.update(
-                        root=contract.get("root"),
-                        exp=contract.get("expiration"),
-                        strike_raw=contract.get("strike"),
-                        right=contract.get("right"),
+                        root=root if isinstance(root, str) else None,
+                        exp=_number(contract.get("expiration")),
+                        strike_raw=_number(contract.get("strike")),
+                        right=right if isinstance(right, str) else None,
                     )
                     records.append(rec)
         schema = {c: pl.Float64 for c in wanted.values()} | {
-            "root": pl.String, "exp": pl.Int64, "strike_raw": pl.Float64, "right": pl.String,
+            "root": pl.String, "exp": pl.Float64, "strike_raw": pl.Float64, "right": pl.String,
         }  # fmt: skip
         frame = pl.DataFrame(records, schema=schema, strict=False)
+        exp = pl.col("exp").cast(pl.Int64, strict=False).cast(pl.String)
         return frame.with_columns(
-            pl.col("exp").cast(pl.String).str.strptime(pl.Date, "%Y%m%d", strict=False).alias("expiration"),
+            exp.str.strptime(pl.Date, "%Y%m%d", strict=False).alias("expiration"),
             (pl.col("strike_raw") / 1000.0).alias("strike"),
             pl.col("right").str.to_uppercase().str.slice(0, 1).replace_strict(
                 {"C": True, "P": False}, default=None, return_dtype=pl.Boolean
             ).alias("is_call"),
         ).drop("exp", "strike_raw", "right")  # fmt: skip
+
+    def _check_error(self, path: str, body: dict[str, Any], status: int) -> None:
+        """Raise the terminal's error of a 200 body (``header.error_type``), if any; a
+        ``NO_DATA`` error empties the body's ``response`` instead."""
+        header = _header(body)
+        kind, text = header.get("error_type"), header.get("error_msg")
+        if kind in _NULLS:
+            return
+        kind = str(kind).strip().upper()[:40]
+        if kind in _NO_DATA:
+            body["response"] = []
+            return
+        detail = " ".join(str(text).split())[:300] if text not in _NULLS else ""
+        message = f"GET {path}: terminal error {kind}" + (f": {detail}" if detail else "")
+        cls: type[DataSourceError] = DataSourceError
+        if kind in _AUTH_ERRORS:
+            cls = UpstreamAuthError
+        elif kind in _RATE_ERRORS:
+            cls = UpstreamRateLimitedError
+        raise self.http.error(message, status, cls)
 
     def _bulk(self, req: str, root: str, wanted: dict[str, str]) -> pl.DataFrame:
         return self._rows(f"/v2/bulk_snapshot/option/{req}", {"root": root, "exp": 0}, wanted)

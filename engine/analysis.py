@@ -186,8 +186,9 @@ def _data_quality(
 ) -> dict[str, object]:
     """``data_quality`` of the contracts behind the returned numbers: those left after the
     ``expiration`` and ``min_oi`` filters, the exclusions among the rows of the expirations
-    asked for, where their implied vols came from, and what a preset left out of its own
-    numbers (``perfiliev``: contracts without a usable vendor gamma)."""
+    asked for, where their implied vols came from, what a preset left out of its own
+    numbers (``preset_excluded``; ``perfiliev``: contracts without a usable vendor gamma),
+    and the chain's ``warnings`` (a truncated file, an expiry whose strikes stop short)."""
     excluded = dict(priced.excluded)
     if options.expiration is not None:
         q = validated.quarantine.filter(pl.col("expiration") == options.expiration)
@@ -197,7 +198,6 @@ def _data_quality(
         day_priced = priced.contracts.filter(pl.col("expiration") == options.expiration).height
         if day_rows > day_priced:
             excluded["no_iv"] = day_rows - day_priced
-    excluded.update(preset_excluded)
     sources = dict(contracts.group_by("iv_source").len().sort("iv_source").iter_rows())
     by_expiry = contracts.group_by("expiration").len().sort("expiration")
     return {
@@ -208,6 +208,8 @@ def _data_quality(
         },
         "iv_sources": {str(k): int(v) for k, v in sources.items()},
         "contracts_per_expiry": {d.isoformat(): int(n) for d, n in by_expiry.iter_rows()},
+        "preset_excluded": dict(preset_excluded),
+        "warnings": list(validated.warnings),
     }
 
 

@@ -7,22 +7,28 @@ plus per-underlying ``symbols``, ``spots`` and ``div_yields`` and one shared ``a
 Per underlying the result is what :func:`engine.chain.validate` gives on that underlying's
 snapshot alone:
 
-- Header: an underlying whose spot is not finite and positive gets status ``invalid_spot``
-  (``InvalidSpotError`` in ``validate``), one whose dividend yield is not finite or whose
-  symbol is empty ``invalid_header``; all its rows are left out. A naive ``as_of``, a
-  non-finite rate or inconsistent offsets raise for the whole market.
+- Header: an underlying whose spot is not finite, positive and within
+  [``SPOT_MIN``, ``SPOT_MAX``] gets status ``invalid_spot`` (``InvalidSpotError`` in
+  ``validate``), one whose dividend yield is not finite or beyond ``RATE_BOUND`` or whose
+  symbol is empty ``invalid_header``; all its rows are left out. A naive ``as_of``, a rate
+  that is not finite or beyond ``RATE_BOUND``, or inconsistent offsets raise for the whole
+  market.
 - Rows: each row gets the quarantine reason ``validate`` would give it, from
   ``engine.chain._reason_expr`` itself (the validator's row rules, used privately here), with
-  duplicate contract ids counted *within an underlying* only. An underlying with no usable
-  row gets status ``empty`` (``EmptySnapshotError``).
+  duplicate contract ids counted *within an underlying* only. The reasons are those of
+  ``ROW_REASONS`` (a market frame has no rows set aside by a source), coded by their index in
+  ``REASONS``. An underlying with no usable row gets status ``empty``
+  (``EmptySnapshotError``).
 
 How it stays fast on ~1.5 M rows: the validator's expression spends most of its time on the
 duplicate test over the contract strings. Here a cheap vectorized pre-filter marks every row
 that could be quarantined — any null, non-finite or non-positive value where the rules need
-one, an unknown model or style, a negative or infinite price, ``settlement <= as_of``,
-``ask < bid``, or a contract whose 64-bit hash repeats within its underlying — and only those
-rows (a few thousand) are labelled by ``_reason_expr``, with each contract id prefixed by its
-underlying so that the duplicate test sees one underlying at a time. A row the pre-filter
+one, a value beyond one of the validator's caps (strike, underlying price, multiplier, open
+interest, quote, vendor IV, horizon), an unknown model or style, a negative or infinite
+price, ``settlement <= as_of``, ``ask < bid``, or a contract whose 64-bit hash repeats within
+its underlying — and only those rows (a few thousand) are labelled by ``_reason_expr``, with
+each contract id prefixed by its underlying (and its header spot in a column) so that the
+duplicate test sees one underlying at a time. A row the pre-filter
 passes cannot match any rule, so the labels equal the validator's; a row it marks needlessly
 just comes back unlabelled (usable).
 
@@ -41,7 +47,26 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from engine.chain import MODELS, REASONS, STYLES, UTC_US, _coerce_columns, _reason_expr
+from engine.chain import (
+    IV_MAX,
+    IV_MIN,
+    MODELS,
+    MULTIPLIER_MAX,
+    OPEN_INTEREST_MAX,
+    PRICE_RATIO_MAX,
+    PRICE_RATIO_MIN,
+    RATE_BOUND,
+    REASONS,
+    SPOT_MAX,
+    SPOT_MIN,
+    STRIKE_RATIO_MAX,
+    STYLES,
+    UNDERLYING_RATIO_MAX,
+    UTC_US,
+    _coerce_columns,
+    _horizon,
+    _reason_expr,
+)
 from engine.errors import InvalidHeaderError, SchemaError
 from engine.market_segments import duplicated_within
 from engine.typing import BoolArray, FloatArray, IntArray
@@ -64,6 +89,7 @@ STATUS_NAMES: Final = ("ok", "invalid_spot", "invalid_header", "empty", "no_iv")
 ``validate``); ``empty`` (no usable contract); ``no_iv`` (no contract has an implied vol)."""
 
 _MIX: Final = np.uint64(0x9E3779B97F4A7C15)  # odd constant mixing the underlying into the hash
+_SPOT: Final = "\x1fspot"  # the per-row header spot, a column no canonical frame has
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,22 +149,47 @@ def _one_of(name: str, values: Sequence[str]) -> pl.Expr:
     return pl.any_horizontal(*(pl.col(name) == v for v in values)).fill_null(False)
 
 
-def _suspect(as_of: datetime) -> pl.Expr:
-    """True for every row that some rule of ``_reason_expr`` could quarantine (a superset)."""
+def _outside(name: str, spot: pl.Expr, ratio: float) -> pl.Expr:
+    col = pl.col(name)
+    return ((col < spot / ratio) | (col > spot * ratio)).fill_null(False)
+
+
+def _suspect(as_of: datetime, spot: pl.Expr) -> pl.Expr:
+    """True for every row that some rule of ``_reason_expr`` could quarantine (a superset).
+
+    ``spot``: each row's header spot (a column).
+    """
     bad_price = [
         ((pl.col(c) < 0) | pl.col(c).is_infinite()).fill_null(False) for c in ("bid", "ask", "last")
     ]
+    reference = pl.max_horizontal(pl.col("strike"), pl.col("underlying_price"))
+    odd_quote = [
+        (
+            (pl.col(c) > 0) & (pl.col(c) < reference * PRICE_RATIO_MIN)
+            | (pl.col(c) > reference * PRICE_RATIO_MAX)
+        ).fill_null(False)
+        for c in ("bid", "ask")
+    ]
+    iv = pl.col("iv")
     checks = [
         pl.col("contract").is_null() | (pl.col("contract").str.len_bytes() == 0),
         pl.col("is_call").is_null(),
         ~_positive_finite_or_null("strike"),
+        _outside("strike", spot, STRIKE_RATIO_MAX),
         pl.col("expiration").is_null() | pl.col("settlement").is_null(),
+        pl.col("settlement") > pl.lit(_horizon(as_of), dtype=UTC_US),
         ~_positive_finite_or_null("underlying_price"),
+        _outside("underlying_price", spot, UNDERLYING_RATIO_MAX),
         ~_positive_finite_or_null("multiplier"),
+        (pl.col("multiplier") > MULTIPLIER_MAX).fill_null(False),
         ~_one_of("model", MODELS),
         ~_one_of("style", STYLES),
-        pl.col("open_interest").is_null() | (pl.col("open_interest") < 0),
+        pl.col("open_interest").is_null()
+        | (pl.col("open_interest") < 0)
+        | (pl.col("open_interest") > OPEN_INTEREST_MAX),
         *bad_price,
+        *odd_quote,
+        ((iv > 0) & ((iv < IV_MIN) | (iv > IV_MAX))).fill_null(False),
         pl.col("settlement") <= pl.lit(as_of, dtype=UTC_US),
         pl.col("ask") < pl.col("bid"),
     ]
@@ -158,6 +209,11 @@ def _check_market(
         raise InvalidHeaderError("as_of must be a timezone-aware datetime")
     if not isinstance(rate, int | float) or not math.isfinite(rate):
         raise InvalidHeaderError(f"rate {rate!r} is not finite")
+    if abs(rate) > RATE_BOUND:
+        raise InvalidHeaderError(
+            f"rate {rate!r} is implausible: a continuous decimal rate per year must be within "
+            f"±{RATE_BOUND:g}"
+        )
     if not isinstance(frame, pl.DataFrame):
         raise SchemaError("the market frame must be a polars DataFrame")
     off = np.asarray(offsets, dtype=np.int64).reshape(-1)
@@ -175,7 +231,7 @@ def _check_market(
 
 
 def _labels(
-    frame: pl.DataFrame, suspects: IntArray, uid: IntArray, as_of: datetime
+    frame: pl.DataFrame, suspects: IntArray, uid: IntArray, spot: FloatArray, as_of: datetime
 ) -> npt.NDArray[np.object_]:
     """``_reason_expr``'s reason (or None) for each suspect row, duplicates per underlying."""
     if suspects.shape[0] == 0:
@@ -185,9 +241,10 @@ def _labels(
         pl.when(contract.is_null() | (contract == ""))
         .then(contract)
         .otherwise(pl.lit(pl.Series(uid[suspects]).cast(pl.String)) + "\x1f" + contract)
-        .alias("contract")
+        .alias("contract"),
+        pl.Series(_SPOT, spot[uid[suspects]], dtype=pl.Float64),
     )
-    return sub.select(_reason_expr(as_of).alias("reason"))["reason"].to_numpy()
+    return sub.select(_reason_expr(as_of, pl.col(_SPOT)).alias("reason"))["reason"].to_numpy()
 
 
 def market_rows(
@@ -208,13 +265,17 @@ def market_rows(
 
     status = np.full(n, Status.OK, dtype=np.int8)
     named = np.array([isinstance(sym, str) and sym != "" for sym in symbols], dtype=np.bool_)
-    status[~(np.isfinite(q) & named)] = Status.INVALID_HEADER
-    status[~(np.isfinite(spot) & (spot > 0))] = Status.INVALID_SPOT
+    with np.errstate(invalid="ignore"):
+        q_ok = np.isfinite(q) & (np.abs(q) <= RATE_BOUND)
+        spot_ok = np.isfinite(spot) & (spot >= SPOT_MIN) & (spot <= SPOT_MAX)
+    status[~(q_ok & named)] = Status.INVALID_HEADER
+    status[~spot_ok] = Status.INVALID_SPOT
 
     cols = (
         frame.lazy()
+        .with_columns(pl.Series(_SPOT, spot[uid_all], dtype=pl.Float64))
         .select(
-            _suspect(as_of_utc).alias("suspect"),
+            _suspect(as_of_utc, pl.col(_SPOT)).alias("suspect"),
             pl.col("contract").hash().alias("hash"),
             (pl.col("model") == "bsm").fill_null(False).alias("bsm"),
             (pl.col("style") == "european").fill_null(False).alias("european"),
@@ -227,7 +288,7 @@ def market_rows(
     suspect = cols["suspect"].to_numpy() | duplicated_within(off[:-1], off[1:], keys)
     header_ok = (status == Status.OK)[uid_all]
     suspects = np.flatnonzero(suspect & header_ok)
-    labels = _labels(frame, suspects, uid_all, as_of_utc)
+    labels = _labels(frame, suspects, uid_all, spot, as_of_utc)
     labelled = np.array([r is not None for r in labels], dtype=np.bool_)
     usable = header_ok.copy()
     usable[suspects[labelled]] = False

@@ -26,6 +26,7 @@ analysis options must be knobs of the chosen preset (:mod:`engine.presets`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -59,13 +60,20 @@ class AnalysisOptions:
 OPTION_NAMES: Final = tuple(AnalysisOptions.__dataclass_fields__)
 
 
+_DAY: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _date(name: str, raw: object) -> date | None:
+    """``YYYY-MM-DD`` only (``date.fromisoformat`` would also take ``2026-W51-5``)."""
     if raw is None or raw == "":
         return None
     if isinstance(raw, date):
         return raw
+    text = str(raw).strip()
     try:
-        return date.fromisoformat(str(raw).strip())
+        if not _DAY.fullmatch(text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
     except ValueError:
         raise ConfigurationError(f"{name} must be a date YYYY-MM-DD, got {raw!r}") from None
 

@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from engine.chain import REASONS, SCHEMA, ChainSnapshot
+from engine.chain import IV_MAX, IV_MIN, REASONS, SCHEMA, ChainSnapshot
 from engine.errors import ConfigurationError
 from engine.typing import BoolArray, FloatArray
 from engine.zero_dte import DateArrayLike, as_date_array, new_york_date
@@ -129,7 +129,8 @@ def script_rows(used: pl.DataFrame, quarantine: pl.DataFrame) -> pl.DataFrame:
 
     ``used`` and ``quarantine`` are :class:`~engine.chain.ValidatedChain`'s frames. A
     quarantined row is taken back when its reason is in :data:`SCRIPT_IGNORES` and it has a
-    right, a finite positive strike and an expiration date; it then gets the used rows'
+    right, a finite positive strike, an expiration date and no implausible vendor IV
+    (outside [:data:`engine.chain.IV_MIN`, :data:`engine.chain.IV_MAX`]); it then gets the used rows'
     normalization (missing volume 0, missing floats NaN, a non-positive IV NaN). The result is
     sorted like ``used`` (expiration, strike, root, right).
     """
@@ -141,6 +142,13 @@ def script_rows(used: pl.DataFrame, quarantine: pl.DataFrame) -> pl.DataFrame:
         & strike.is_finite()
         & (strike > 0)
         & pl.col("expiration").is_not_null()
+        # only the first reason is recorded: a corrupt vendor IV keeps the row out too
+        & (
+            pl.col("iv").is_null()
+            | pl.col("iv").is_nan()
+            | (pl.col("iv") <= 0)
+            | pl.col("iv").is_between(IV_MIN, IV_MAX)
+        )
     ).select(list(SCHEMA))
     if back.height == 0:
         return used

@@ -3,21 +3,23 @@
 A view of a cached analysis is rendered once: the bytes are kept, keyed by the view's name
 and parameters, for at most ``ttl`` seconds (the service's cache TTL) and only while the
 same analysis objects are served (identity is checked, so a recomputed analysis renders
-afresh). Expired entries are swept on every store, so the memo never keeps an analysis
-alive much longer than the service's own cache does. JSON is compact UTF-8 and never
-contains NaN or Infinity (``allow_nan=False``: the views turn those into null).
+afresh). The memo is the same :class:`api.cache.TTLCache` as the service's cache, bounded
+in entries and in bytes: an entry counts its bytes plus the estimated size of the
+analyses it refers to (it keeps them alive), so the memo can never pin more memory than
+its bound. JSON is compact UTF-8 and never contains NaN or Infinity
+(``allow_nan=False``: the views turn those into null).
 """
 
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
 from starlette.responses import Response
+
+from api.cache import TTLCache, estimate_size
 
 __all__ = ["ViewCache", "json_response"]
 
@@ -35,35 +37,31 @@ class ViewCache:
     """Rendered bytes per (view, parameters), valid while the same inputs are served."""
 
     def __init__(
-        self, ttl: float, clock: Callable[[], float] = time.monotonic, max_entries: int = 256
+        self,
+        ttl: float,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = 256,
+        max_bytes: int | None = None,
     ) -> None:
         self.ttl = ttl
-        self.clock = clock
-        self.max_entries = max_entries
-        self._data: OrderedDict[Hashable, tuple[float, tuple[object, ...], bytes]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache = TTLCache(ttl, clock, max_entries=max_entries, max_bytes=max_bytes)
+
+    @property
+    def cache(self) -> TTLCache:
+        return self._cache
 
     def respond(
         self, key: Hashable, inputs: tuple[object, ...], render: Callable[[], dict[str, Any]]
     ) -> Response:
         """The response of ``render()``, rendered once per ``inputs`` (compared by identity)."""
-        now = self.clock()
-        with self._lock:
-            entry = self._data.get(key)
+        hit, entry = self._cache.get(key)
         if (
-            entry is not None
-            and entry[0] > now
-            and len(entry[1]) == len(inputs)
-            and all(a is b for a, b in zip(entry[1], inputs, strict=True))
+            hit
+            and len(entry[0]) == len(inputs)
+            and all(a is b for a, b in zip(entry[0], inputs, strict=True))
         ):
-            return Response(entry[2], media_type="application/json")
+            return Response(entry[1], media_type="application/json")
         data = _dumps(render())
         if self.ttl > 0:
-            with self._lock:
-                for stale in [k for k, v in self._data.items() if v[0] <= now]:
-                    del self._data[stale]
-                self._data[key] = (now + self.ttl, inputs, data)
-                self._data.move_to_end(key)
-                while len(self._data) > self.max_entries:
-                    self._data.popitem(last=False)
+            self._cache.put(key, (inputs, data), size=len(data) + estimate_size(inputs))
         return Response(data, media_type="application/json")

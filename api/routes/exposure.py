@@ -36,7 +36,6 @@ from api.schemas.exposure import (
     VexResponse,
 )
 from api.schemas.zero_dte import NoZeroDteResponse, ZeroDteResponse
-from api.service import normalize_symbol
 from api.views import (
     ZERO_DTE_MOVES,
     chex_view,
@@ -50,6 +49,7 @@ from api.views import (
     vex_view,
     zero_dte_view,
 )
+from data_adapters.symbols import check_symbol
 
 __all__ = ["router"]
 
@@ -198,12 +198,13 @@ async def zero_dte(
     target = chosen or full.zero_dte.expiration
     memo = _views(request)
     if target is None:
-        key = ("no_zero_dte", full.symbol, model)
-        return memo.respond(key, (full,), lambda: no_zero_dte_view(full))
+        return memo.respond(
+            ("no_zero_dte", full.symbol, model), (full,), lambda: no_zero_dte_view(full)
+        )
     day = await service.analysis_async(
         symbol, expiration=target, hedge_moves=ZERO_DTE_MOVES, dealer_model=model
     )
-    key = ("zero_dte", normalize_symbol(symbol), target, strike_range, model)
+    key = ("zero_dte", check_symbol(symbol), target, strike_range, model)
     return memo.respond(key, (full, day), lambda: zero_dte_view(full, day, strike_range))
 
 

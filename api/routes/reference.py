@@ -31,7 +31,7 @@ def _views(request: Request) -> ViewCache:
     "/v1/symbols",
     operation_id="symbols",
     response_model=SymbolsResponse,
-    responses={**AUTH_RESPONSES, 502: DATA_RESPONSES[502]},
+    responses={**AUTH_RESPONSES, 502: DATA_RESPONSES[502], 504: DATA_RESPONSES[504]},
 )
 async def symbols(_: Authorized, service: Service) -> Response:
     """The symbols the configured source can serve."""

@@ -2,8 +2,9 @@
 
 The analyses run concurrently through the service (cached and coalesced like any other).
 A symbol that fails with a mapped error (unknown symbol, provider failure, poor data) is
-listed under ``errors`` with its code; when every symbol fails, the first one's error is
-the response.
+listed under ``errors`` with its code (``upstream_timeout`` past the request's deadline);
+when every symbol fails, the first one's error is the response. Each distinct symbol counts
+as one request against the key's rate limit (:data:`api.deps.ScanAuthorized`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncio
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from api.deps import Authorized, Service, Symbols, symbol_list
+from api.deps import ScanAuthorized, Service, Symbols, symbol_list
 from api.http_errors import DATA_RESPONSES, ApiError, error_for
 from api.routes._respond import json_response
 from api.schemas.reference import ScanResponse
@@ -27,7 +28,7 @@ router = APIRouter(tags=["scan"])
 
 
 @router.get("/v1/scan", operation_id="scan", response_model=ScanResponse, responses=DATA_RESPONSES)
-async def scan(_: Authorized, service: Service, symbols: Symbols) -> Response:
+async def scan(_: ScanAuthorized, service: Service, symbols: Symbols) -> Response:
     """Regime, net GEX, flip and its distance, walls and 0DTE share for each symbol, sorted
     by |distance_to_flip_pct| (nulls last)."""
     names = symbol_list(symbols)

@@ -37,6 +37,14 @@ class DataQuality(BaseModel):
     contracts_per_expiry: dict[str, int] = Field(
         description="Used contracts per expiration date (YYYY-MM-DD)."
     )
+    preset_excluded: dict[str, int] = Field(
+        description="Contracts the preset left out of its own numbers (perfiliev: "
+        "no_vendor_gamma, implausible_vendor_gamma)."
+    )
+    warnings: list[str] = Field(
+        description="What may make the chain incomplete: a truncated file, an expiry whose "
+        "strikes stop short of spot."
+    )
 
 
 class Quality(BaseModel):

@@ -68,8 +68,26 @@ class StockQuoteResponse(Quality):
     lastUpdate: str  # noqa: N815
 
 
+class ComputeLoad(BaseModel):
+    """The compute pool while degraded."""
+
+    workers: int = Field(description="Threads of the compute pool.")
+    busy: int = Field(description="Threads running a fetch or an analysis now.")
+    queued: int = Field(description="Work waiting for a thread.")
+    oldest_running_s: float = Field(description="Seconds the longest-running work has run.")
+    timeouts: int = Field(description="Requests answered 504 upstream_timeout so far.")
+
+
 class HealthResponse(BaseModel):
-    status: Literal["Healthy"]
+    """Always HTTP 200; ``Degraded`` carries why (monitors read ``status``)."""
+
+    status: Literal["Healthy", "Degraded"]
+    reasons: list[Literal["compute_saturated", "compute_stuck"]] | None = Field(
+        default=None,
+        description="Only when Degraded: compute_saturated (work waits behind busy threads) "
+        "and/or compute_stuck (work has run past the request deadline).",
+    )
+    compute: ComputeLoad | None = Field(default=None, description="Only when Degraded.")
 
 
 class ScanRow(BaseModel):

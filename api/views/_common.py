@@ -62,8 +62,9 @@ def head(a: Analysis) -> dict[str, Any]:
 def tail(a: Analysis) -> dict[str, Any]:
     """**extra** ``data_quality`` of the contracts behind the numbers (after the
     ``expiration`` and ``min_oi`` filters): ``contracts_used``, ``excluded`` (reason ->
-    count), ``filtered_out`` (``min_oi`` -> count), ``iv_sources`` (source -> count) and
-    ``contracts_per_expiry`` (``YYYY-MM-DD`` -> count)."""
+    count), ``filtered_out`` (``min_oi`` -> count), ``iv_sources`` (source -> count),
+    ``contracts_per_expiry`` (``YYYY-MM-DD`` -> count), ``preset_excluded`` (what the
+    preset left out of its own numbers) and ``warnings`` (a truncated chain, …)."""
     quality = a.data_quality
     return {
         "data_quality": {
@@ -71,8 +72,9 @@ def tail(a: Analysis) -> dict[str, Any]:
             "excluded": dict(quality["excluded"]),  # type: ignore[call-overload]
             **{
                 k: dict(quality.get(k, {}))  # type: ignore[call-overload]
-                for k in ("filtered_out", "iv_sources", "contracts_per_expiry")
+                for k in ("filtered_out", "iv_sources", "contracts_per_expiry", "preset_excluded")
             },
+            "warnings": [str(w) for w in quality.get("warnings", ())],  # type: ignore[attr-defined]
         }
     }
 
@@ -85,6 +87,8 @@ def empty_quality() -> dict[str, Any]:
         "filtered_out": {},
         "iv_sources": {},
         "contracts_per_expiry": {},
+        "preset_excluded": {},
+        "warnings": [],
     }
 
 

@@ -47,7 +47,12 @@ def scan_view(rows: list[dict[str, Any]], errors: list[dict[str, str]]) -> dict[
     |``distance_to_flip_pct``| (nulls last, then by symbol), the symbols that failed with their
     error code, the latest ``as_of`` and the summed ``data_quality``."""
     ordered = sorted(rows, key=_scan_key)
-    sums: dict[str, dict[str, int]] = {"excluded": {}, "filtered_out": {}, "iv_sources": {}}
+    sums: dict[str, dict[str, int]] = {
+        "excluded": {},
+        "filtered_out": {},
+        "iv_sources": {},
+        "preset_excluded": {},
+    }
     for row in ordered:
         for part, counts in sums.items():
             for reason, count in row["data_quality"].get(part, {}).items():
@@ -61,6 +66,11 @@ def scan_view(rows: list[dict[str, Any]], errors: list[dict[str, str]]) -> dict[
             "contracts_used": sum(row["data_quality"]["contracts_used"] for row in ordered),
             **sums,
             "contracts_per_expiry": {},
+            "warnings": [
+                f"{row['symbol']}: {w}"
+                for row in ordered
+                for w in row["data_quality"].get("warnings", [])
+            ],
         },
     }
 

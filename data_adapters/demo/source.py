@@ -12,11 +12,16 @@ Settings (``data_adapters.get_source("demo", ...)``, ``GEX_DEMO_<KEY>`` or the c
     The risk-free rate of the synthetic market and of every snapshot header.
 ``market_size`` (int, default 6000)
     Underlyings in the ``market`` universe, named symbols included.
+``clock`` (ISO 8601 instant with a zone, e.g. ``2026-11-20T15:00:00Z``; env
+``GEX_DEMO_CLOCK``; default: none)
+    A frozen "now": ``as_of=None`` means this instant instead of the wall clock, so a
+    server or a test started with it answers the same at any time. It must be inside the
+    served range; anything else is a ``SourceConfigError``.
 
 ``snapshot(symbol, as_of=None)`` takes any instant the calendar serves (1992-2054): the demo
 is synthetic, so a past ``as_of`` is history like any other. ``as_of=None`` reads the clock:
-now, UTC, truncated to the second. ``trades(symbol, day)`` is the whole session's tape
-(``until`` cuts it at an instant).
+the ``clock`` setting when given, else now, UTC, truncated to the second.
+``trades(symbol, day)`` is the whole session's tape (``until`` cuts it at an instant).
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ class DemoSource:
         universe: str = "standard",
         rate: float = DEFAULT_RATE,
         market_size: int = mkt.DEFAULT_SIZE,
+        clock: datetime | None = None,
     ) -> None:
         if universe not in UNIVERSES:
             raise SourceConfigError(
@@ -68,13 +74,25 @@ class DemoSource:
             raise SourceConfigError(self.name, f"rate must be finite, not {rate!r}")
         if market_size < 1:
             raise SourceConfigError(self.name, f"market_size must be positive, not {market_size}")
+        if clock is not None:
+            if not isinstance(clock, datetime) or clock.tzinfo is None or clock.utcoffset() is None:
+                raise SourceConfigError(
+                    self.name, f"clock must be a timezone-aware datetime, not {clock!r}"
+                )
+            clock = clock.astimezone(UTC)
+            try:
+                trading_day(clock)
+            except ValueError as exc:
+                raise SourceConfigError(self.name, f"clock {clock.isoformat()}: {exc}") from None
         self.seed = int(seed)
         self.universe = universe
         self.rate = float(rate)
         self.market_size = int(market_size)
+        self.clock = clock
 
     def __repr__(self) -> str:
-        return f"DemoSource(seed={self.seed}, universe={self.universe!r}, rate={self.rate})"
+        clock = "" if self.clock is None else f", clock={self.clock.isoformat()!r}"
+        return f"DemoSource(seed={self.seed}, universe={self.universe!r}, rate={self.rate}{clock})"
 
     def symbols(self) -> list[str]:
         if self.universe == "market":
@@ -83,6 +101,8 @@ class DemoSource:
 
     def _instant(self, as_of: datetime | None) -> datetime:
         if as_of is None:
+            if self.clock is not None:
+                return self.clock
             return datetime.now(UTC).replace(microsecond=0)
         if as_of.tzinfo is None or as_of.utcoffset() is None:
             raise DataSourceError(self.name, "as_of must be a timezone-aware datetime")
@@ -182,11 +202,33 @@ def _number(settings: Settings, name: str, default: float, kind: type) -> float:
     return value
 
 
+def _clock(settings: Settings) -> datetime | None:
+    """The ``clock`` setting: an ISO 8601 instant with a zone (or a datetime), else None."""
+    raw = settings.get("clock", None)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    value = raw
+    if isinstance(raw, str):
+        try:
+            value = datetime.fromisoformat(raw.strip())
+        except ValueError:
+            value = None
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise SourceConfigError(
+            settings.source,
+            f"setting 'clock' must be an ISO 8601 instant with a time zone "
+            f"(e.g. 2026-11-20T15:00:00Z), not {raw!r}",
+        )
+    return value
+
+
 def create(settings: Settings) -> DemoSource:
-    """The ``demo`` source from its settings (``seed``, ``universe``, ``rate``, ``market_size``)."""
+    """The ``demo`` source from its settings (``seed``, ``universe``, ``rate``,
+    ``market_size``, ``clock``)."""
     return DemoSource(
         seed=int(_number(settings, "seed", 0, int)),
         universe=str(settings.get("universe", "standard")).strip().lower(),
         rate=float(_number(settings, "rate", DEFAULT_RATE, float)),
         market_size=int(_number(settings, "market_size", mkt.DEFAULT_SIZE, int)),
+        clock=_clock(settings),
     )

@@ -2,7 +2,8 @@
 
 ``live_server``: ``api.server.serve`` in a child process over the demo source (cache TTL
 one hour, so consecutive calls see one snapshot), with two API
-keys configured (``KEY``, ``OTHER_KEY``) and a rate limit high enough for every test.
+keys configured (``KEY``, ``OTHER_KEY``), a rate limit high enough for every test and no
+failed-key throttle (tests send wrong keys on purpose; ``test_limits`` covers the throttle).
 ``pinned_server``: the app over the demo market frozen on a Friday morning, in a thread,
 with ``KEY``; ``client`` is an httpx client on it that sends ``KEY``.
 """
@@ -21,7 +22,11 @@ from tests.api.live import PinnedSource, ServerProcess, ThreadServer
 
 KEY = "test-key-0123456789abcdef"
 OTHER_KEY = "other-key-fedcba9876543210"
-KEYS_ENV = {"GEX_API_KEYS": f"{KEY},{OTHER_KEY}", "GEX_RATE_LIMIT": "1000000"}
+KEYS_ENV = {
+    "GEX_API_KEYS": f"{KEY},{OTHER_KEY}",
+    "GEX_RATE_LIMIT": "1000000",
+    "GEX_AUTH_FAILURE_LIMIT": "0",  # test_auth tries hundreds of wrong keys
+}
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +37,8 @@ def live_server() -> Iterator[ServerProcess]:
 
 def pinned_app(**settings: object) -> object:
     service = AnalysisService(PinnedSource(), source_name="demo", ttl=3600.0)
-    server_settings = ServerSettings(**{"api_keys": (KEY,), "rate_limit": 1000000, **settings})  # type: ignore[arg-type]
+    base = {"api_keys": (KEY,), "rate_limit": 1000000, "auth_failure_limit": 0}
+    server_settings = ServerSettings(**{**base, **settings})  # type: ignore[arg-type]
     return create_app(settings=server_settings, service=service)
 
 

@@ -8,10 +8,13 @@ from a thread on a socket bound to port 0. Neither leaks a process, a thread or 
 
 ``PinnedSource`` is the deterministic demo market frozen at one instant (a Friday morning,
 so the index options have a same-day expiry); ``RaisingSource`` raises a given error.
+``raw_request`` sends bytes exactly as given over one connection (no client-side URL
+normalization: ``%2e%2e`` stays ``%2e%2e``) and parses the answer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -20,6 +23,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -172,3 +176,50 @@ class RaisingSource:
 
     def snapshot(self, symbol: str, as_of: datetime | None = None) -> ChainSnapshot:
         raise self.error
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    status: int
+    headers: dict[str, str]  # lower-case names; a repeated header keeps its last value
+    body: bytes
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.body)
+
+
+def raw_request(port: int, data: bytes, timeout: float = 30.0) -> RawResponse:
+    """Send ``data`` to 127.0.0.1:``port``, read until the server closes, parse HTTP/1.1."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        # the server may answer and close before reading everything: read the answer anyway
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(data)
+        chunks = []
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    answer = b"".join(chunks)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return RawResponse(status, headers, body)
+
+
+def get_request(target: str, headers: Mapping[str, str] | None = None) -> bytes:
+    """A ``GET target HTTP/1.1`` request (``Connection: close``) with ``headers``."""
+    given = dict(headers or {})
+    lines = [f"GET {target} HTTP/1.1", f"Host: {given.pop('Host', '127.0.0.1')}"]
+    lines += [f"{name}: {value}" for name, value in given.items()]
+    lines += ["Connection: close", "", ""]
+    return "\r\n".join(lines).encode("latin-1")

@@ -271,7 +271,7 @@ def test_file_needs_a_file_source(runner: CliRunner, tmp_path: Path) -> None:
         (("summary", "SPX", "--source", "nosuch"), 1, "unknown source"),
         (("summary",), 2, "Missing argument"),
         (("strikes", "SPX", "--greek", "theta"), 2, "theta"),
-        (("strikes", "SPX", "--expiration", "2024-13-01"), 1, "expiration"),
+        (("strikes", "SPX", "--expiration", "2024-13-01"), 2, "expiration"),
         (("strikes", "SPX", "--expiration", "2024-01-19", "--set", "expiration=x"), 2, "twice"),
         (("summary", "SPX", "--no-such-flag"), 2, "--no-such-flag"),
         (("watch", "SPX", "--polls", "1", "--webhook", "ftp://x"), 1, "webhook"),

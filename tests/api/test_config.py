@@ -71,6 +71,16 @@ def test_keys_never_show_in_the_repr() -> None:
         {"cache_ttl": -1},
         {"api_keys": 5},
         {"api_keys": ["ok", 3]},
+        {"cache_max_bytes": "lots"},
+        {"cache_max_bytes": "5 parsecs"},
+        {"cache_max_bytes": -1},
+        {"compute_workers": 0},
+        {"compute_workers": "2.5"},
+        {"request_timeout": -1},
+        {"max_header_bytes": 100},
+        {"docs_public": "maybe"},
+        {"auth_failure_limit": -1},
+        {"auth_failure_window": 0},
     ],
 )
 def test_bad_values_are_typed_errors_naming_the_setting(table: dict) -> None:
@@ -93,3 +103,27 @@ def test_other_hosts_need_a_key(host: str) -> None:
     with pytest.raises(InsecureBindError, match="no API key is configured"):
         check_bind(host, ServerSettings())
     check_bind(host, ServerSettings(api_keys=("k",)))
+
+
+def test_the_hardening_settings_from_the_environment() -> None:
+    env = {
+        "GEX_CACHE_MAX_BYTES": "256MiB",
+        "GEX_COMPUTE_WORKERS": "3",
+        "GEX_REQUEST_TIMEOUT": "2.5",
+        "GEX_MAX_HEADER_BYTES": "32k",
+        "GEX_DOCS_PUBLIC": "false",
+        "GEX_AUTH_FAILURE_LIMIT": "5",
+        "GEX_AUTH_FAILURE_WINDOW": "120",
+    }
+    settings = ServerSettings.load(environ=env, config={})
+    assert settings.cache_max_bytes == 256 * 1024**2
+    assert (settings.compute_workers, settings.request_timeout) == (3, 2.5)
+    assert settings.max_header_bytes == 32 * 1024 and settings.docs_public is False
+    assert (settings.auth_failure_limit, settings.auth_failure_window) == (5, 120.0)
+    defaults = ServerSettings.load(environ={}, config={})
+    assert defaults.cache_max_bytes == 512 * 1024**2 and defaults.compute_workers == 8
+    assert defaults.request_timeout == 30.0 and defaults.max_header_bytes == 16384
+    assert defaults.docs_public is True
+    assert (defaults.auth_failure_limit, defaults.auth_failure_window) == (20, 60.0)
+    from_file = ServerSettings.load(environ={}, config={"server": {"cache_max_bytes": 1000}})
+    assert from_file.cache_max_bytes == 1000

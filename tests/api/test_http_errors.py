@@ -12,6 +12,7 @@ from api.config import ServerSettings
 from api.http_errors import error_for
 from api.service import AnalysisService
 from data_adapters import DataSourceError, SourceConfigError, SymbolNotFoundError, UnreachableError
+from data_adapters.errors import InvalidSymbolError
 from engine.errors import (
     CalendarError,
     ConfigurationError,
@@ -88,3 +89,40 @@ def test_a_failing_scan_symbol_is_listed_and_an_unexpected_one_is_500() -> None:
     response = answer(UnreachableError("polygon", "down"), "/v1/scan?symbols=SPX,SPY")
     assert response.status_code == 502 and response.json()["error"] == "upstream_unavailable"
     assert answer(RuntimeError("x"), "/v1/scan?symbols=SPX").json() == GENERIC_500
+
+
+def test_a_logged_500_never_forges_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    from api.http_errors import _log_unhandled
+
+    with caplog.at_level(logging.ERROR, logger="api"):
+        _log_unhandled(RuntimeError("x"), "GET", "/v1/exposure/summary/SPY\r\nX-Evil: 1")
+    (record,) = [r for r in caplog.records if r.name == "api"]
+    line = record.getMessage()
+    assert "\r" not in line and "\n" not in line and "SPY\\r\\nX-Evil: 1" in line
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (InvalidSymbolError("invalid symbol '..': use 1-24 ASCII letters"), 400, "invalid_symbol"),
+    ],
+)
+def test_invalid_symbols_from_a_source_are_400(error: Exception, status: int, code: str) -> None:
+    response = answer(error)
+    assert response.status_code == status and response.json()["error"] == code
+    assert response.json()["message"].startswith("invalid symbol")
+
+
+def test_the_providers_own_deadline_and_invalid_errors_map_by_type() -> None:
+    import data_adapters.errors as errors
+
+    timeout_error = getattr(errors, "UpstreamTimeoutError", None)
+    invalid_error = getattr(errors, "UpstreamInvalidError", None)
+    if timeout_error is None or invalid_error is None:
+        pytest.skip("data_adapters has no UpstreamTimeoutError/UpstreamInvalidError yet")
+    for error, status, code in (
+        (timeout_error("polygon", "no complete answer within 30 s"), 504, "upstream_timeout"),
+        (invalid_error("cboe", "body over the size cap"), 502, "upstream_invalid"),
+    ):
+        response = answer(error)
+        assert response.status_code == status and response.json()["error"] == code

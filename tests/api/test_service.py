@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from api.service import AnalysisService, normalize_symbol
+from api.service import AnalysisService
 from data_adapters import SymbolNotFoundError
+from data_adapters.errors import InvalidSymbolError
 from engine.chain import ChainSnapshot
 from engine.errors import ConfigurationError
 from tests.api.live import FRIDAY, PinnedSource
@@ -36,8 +37,16 @@ class GatedSource(PinnedSource):
         return super().snapshot(symbol, as_of)
 
 
-def test_normalize_symbol() -> None:
-    assert normalize_symbol(" es=f ") == "ES=F"
+def test_symbols_are_checked_before_the_source_is_asked() -> None:
+    source = PinnedSource()
+    service = AnalysisService(source, ttl=60.0, clock=Clock())
+    assert service.snapshot(" es=f ").underlying == "ES=F"
+    for bad in ("..", "SPY?x=1", "SPY#frag", "SPY\r\nX-Evil: 1", "É" * 32, "", "X" * 25):
+        with pytest.raises(InvalidSymbolError):
+            service.analysis(bad)
+        with pytest.raises(InvalidSymbolError):
+            asyncio.run(service.analysis_async(bad))
+    assert source.snapshots == 1
 
 
 def test_results_live_for_the_ttl_on_the_injected_clock() -> None:

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import tempfile
+import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -19,7 +20,12 @@ from hypothesis import strategies as st
 
 from data_adapters import files
 from data_adapters.demo import DemoSource
-from data_adapters.errors import DataSourceError, SourceConfigError, SymbolNotFoundError
+from data_adapters.errors import (
+    DataSourceError,
+    InvalidSymbolError,
+    SourceConfigError,
+    SymbolNotFoundError,
+)
 from data_adapters.files import FilesSource, create, default_root
 from data_adapters.settings import Settings
 from engine.chain import SCHEMA, ChainSnapshot
@@ -37,6 +43,7 @@ def assert_same(a: ChainSnapshot, b: ChainSnapshot) -> None:
     """Header and frame equal, exactly: dtypes, nulls, NaN, -0.0 and float bits."""
     assert (a.underlying, a.as_of, a.source) == (b.underlying, b.as_of, b.source)
     assert a.fetched_at == b.fetched_at
+    assert a.warnings == b.warnings
     for stamp in (a.as_of, a.fetched_at):
         assert stamp is None or stamp.tzinfo is UTC
     for name in ("spot", "rate", "div_yield"):
@@ -260,11 +267,131 @@ def test_symbols_and_directory_names(tmp_path: Path, spx: ChainSnapshot) -> None
     for symbol in ("ES=F", "BRK/B", "spy"):
         store.write(ChainSnapshot(symbol, AS_OF, 1.0, "x", spx.frame.head(2)))
     (tmp_path / "EMPTY").mkdir()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["BRK%2FB", "EMPTY", "ES=F", "SPY"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["BRK%2FB", "EMPTY", "ES%3DF", "SPY"]
     assert store.symbols() == ["BRK/B", "ES=F", "SPY"]
     assert store.snapshot("brk/b").underlying == "BRK/B"
+    for bad in ("..", "SPY?x=1", "é" * 32, "X" * 25, ""):
+        with pytest.raises(InvalidSymbolError):
+            store.snapshot(bad)
+    (tmp_path / "not a symbol").mkdir()
+    assert store.symbols() == ["BRK/B", "ES=F", "SPY"]
+
+
+def test_a_non_ascii_symbol_is_refused_before_the_disk(tmp_path: Path, spx: ChainSnapshot) -> None:
+    """32 non-ASCII characters used to reach the file system ("file name too long": HTTP
+    500); now every entry point refuses the symbol first and leaves the disk alone."""
+    root = tmp_path / "store"
+    store = FilesSource(root)
+    symbol = "\u00e9" * 32
+    for call in (
+        lambda: store.snapshot(symbol),
+        lambda: store.history(symbol),
+        lambda: store.write(replace(spx, underlying=symbol)),
+    ):
+        with pytest.raises(InvalidSymbolError, match="invalid symbol"):
+            call()
+    assert not root.exists()
+
+
+def test_stores_written_before_keep_reading(tmp_path: Path, spx: ChainSnapshot) -> None:
+    """Folders named by the old rule (``=`` and ``^`` kept) are read with the new ones."""
+    store = FilesSource(tmp_path)
+    small = spx.frame.head(2)
+    old = store.write(ChainSnapshot("ES=F", AS_OF, 1.0, "old", small))
+    legacy = tmp_path / "ES=F"
+    old.parent.rename(legacy)
+    (tmp_path / "^VIX").mkdir()
+    store.write(ChainSnapshot("^VIX", AS_OF, 3.0, "new", small))  # goes to %5EVIX
+    os.replace(tmp_path / "%5EVIX" / old.name, tmp_path / "^VIX" / old.name)
+    assert store.symbols() == ["ES=F", "^VIX"]
+    assert store.snapshot("es=f").source == "old"
+    later = AS_OF + timedelta(hours=1)
+    path = store.write(ChainSnapshot("ES=F", later, 2.0, "new", small))
+    assert path.parent.name == "ES%3DF"
+    assert store.history("ES=F") == [AS_OF, later]
+    assert store.snapshot("ES=F").source == "new"
+    assert store.snapshot("ES=F", AS_OF).source == "old"
+    store.write(ChainSnapshot("ES=F", AS_OF, 4.0, "replaced", small))  # same instant: new wins
+    assert store.snapshot("ES=F", AS_OF).source == "replaced"
+    assert store.symbols() == ["ES=F", "^VIX"]
+    assert store.snapshot("^VIX").spot == 3.0
+
+
+def test_a_stored_instant_without_offset_is_an_error(tmp_path: Path, spx: ChainSnapshot) -> None:
+    """A header ``as_of`` without a time zone used to be read in the machine's local time."""
+    store = FilesSource(tmp_path, fmt="csv")
+    path = store.write(replace(spx, fetched_at=AS_OF))
+    first, _, body = path.read_text().partition("\n")
+    header = json.loads(first.removeprefix(files.CSV_MARKER))
+    for key, value in (("as_of", "2024-06-12T17:30:00"), ("fetched_at", "2024-06-12T17:30:00"),
+                       ("as_of", 1718213400), ("warnings", "cut")):  # fmt: skip
+        path.write_text(f"{files.CSV_MARKER}{json.dumps(header | {key: value})}\n{body}")
+        with pytest.raises(DataSourceError, match="corrupt") as info:
+            store.read(path)
+        assert key in str(info.value)
+    path.write_text(
+        f"{files.CSV_MARKER}{json.dumps(header | {'as_of': '2024-06-12T13:30:00-04:00'})}\n{body}"
+    )
+    assert store.read(path).as_of == AS_OF
+
+
+def test_warnings_round_trip(tmp_path: Path, spx: ChainSnapshot) -> None:
+    store = FilesSource(tmp_path)
+    warned = replace(spx, warnings=("truncated: the last row (line 9) has 3 of 22 cells",))
+    for fmt in files.FORMATS:
+        back = store.read(store.write(warned, fmt=fmt))
+        assert back.warnings == warned.warnings and back.set_aside is None
+    csv_first = (tmp_path / "SPX" / "2024-06-12T17-30-00Z.csv").read_text().partition("\n")[0]
+    assert '"warnings":["truncated' in csv_first
+
+
+def dead_pid() -> int:
+    """A process id that does not exist on this host."""
+    pid = 4_000_000
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            pass
+        pid += 1
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process liveness is checked on POSIX only")
+def test_leftover_temp_files_are_cleaned_and_never_listed(
+    tmp_path: Path, spx: ChainSnapshot
+) -> None:
+    store = FilesSource(tmp_path)
+    store.write(ChainSnapshot("SPX", AS_OF, 1.0, "x", spx.frame.head(2)))
+    folder = tmp_path / "SPX"
+    host = files._host()
+    name = "2024-06-13T00-00-00Z.parquet"
+    killed = folder / f".{name}.{dead_pid()}@{host}.{'a' * 32}.tmp"
+    running = folder / f".{name}.{os.getppid()}@{host}.{'b' * 32}.tmp"  # a live writer
+    elsewhere = folder / f".{name}.{dead_pid()}@{host}x.{'c' * 32}.tmp"  # another host's
+    old_style = folder / f".{name}.{dead_pid()}.{'d' * 32}.tmp"  # written before the host
+    ancient = folder / f".{name}.{os.getppid()}@other.{'e' * 32}.tmp"
+    for path in (killed, running, elsewhere, old_style, ancient):
+        path.write_bytes(b"half a file")
+    two_hours_ago = time.time() - 2 * 3600
+    os.utime(ancient, (two_hours_ago, two_hours_ago))
+    assert store.history("SPX") == [AS_OF]  # never listed; opening the folder cleans it
+    left = sorted(p.name for p in folder.iterdir())
+    assert left == sorted(
+        [running.name, elsewhere.name, old_style.name, "2024-06-12T17-30-00Z.parquet"]
+    )
+    only_tmp = tmp_path / "QQQ"
+    only_tmp.mkdir()
+    (only_tmp / killed.name).write_bytes(b"half")
+    (only_tmp / running.name).write_bytes(b"half")
+    assert store.symbols() == ["SPX"]  # a folder holding only temp files lists nothing
+    assert sorted(p.name for p in only_tmp.iterdir()) == [running.name]
     with pytest.raises(SymbolNotFoundError):
-        store.snapshot("..")
+        store.snapshot("QQQ")
+    (folder / killed.name).write_bytes(b"half")
+    store.write(ChainSnapshot("SPX", AS_OF + timedelta(hours=1), 1.0, "x", spx.frame.head(2)))
+    assert not (folder / killed.name).exists()  # a write cleans its folder too
 
 
 def test_create_and_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,8 +11,25 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from data_adapters.errors import DataSourceError, SymbolNotFoundError
-from data_adapters.http import HttpClient, HttpConfig, UnreachableError, relative_url
+from data_adapters.errors import (
+    DataSourceError,
+    SourceConfigError,
+    SymbolNotFoundError,
+    UpstreamAuthError,
+    UpstreamInvalidError,
+    UpstreamRateLimitedError,
+    UpstreamTimeoutError,
+)
+from data_adapters.http import (
+    Deadline,
+    HttpClient,
+    HttpConfig,
+    UnreachableError,
+    relative_url,
+    with_limits,
+)
+from data_adapters.settings import Settings
+from engine.errors import InvalidSpotError
 from tests.data_adapters.conftest import ServeFactory
 from tests.data_adapters.loopback import Reply, closed_port_url
 
@@ -53,9 +70,10 @@ def test_retry_after_as_http_date(serve: ServeFactory) -> None:
 def test_retry_after_beyond_the_cap_fails_at_once(serve: ServeFactory) -> None:
     body = json.dumps({"status": "ERROR", "error": "You've exceeded the maximum requests"})
     served = serve({"/v1/x": Reply(429, body, headers={"Retry-After": "3600"})})
-    with client(served) as http, pytest.raises(DataSourceError) as info:
+    with client(served) as http, pytest.raises(UpstreamRateLimitedError) as info:
         http.get("/v1/x")
     assert info.value.status == 429 and "3600" in info.value.message
+    assert info.value.retry_after == 3600.0
     assert served.sleeps == [] and len(served.routes.requests) == 1
 
 
@@ -95,18 +113,19 @@ def test_5xx_then_success(serve: ServeFactory) -> None:
 
 def test_timeout_is_retried_then_reported(serve: ServeFactory) -> None:
     served = serve({"/v1/x": Reply(200, b"{}", delay=5.0)}, timeout=0.2, max_attempts=2)
-    with client(served) as http, pytest.raises(DataSourceError) as info:
+    with client(served) as http, pytest.raises(UpstreamTimeoutError) as info:
         http.get("/v1/x")
     assert info.value.status is None
     assert "timed out after 0.2 s (after 2 attempts)" in info.value.message
     assert len(served.sleeps) == 1
 
 
-def test_truncated_body_is_a_broken_connection(serve: ServeFactory) -> None:
+def test_truncated_body_is_retried_then_invalid(serve: ServeFactory) -> None:
     served = serve({"/v1/x": Reply(200, b'{"results": [', truncate=True)}, max_attempts=2)
-    with client(served) as http, pytest.raises(DataSourceError) as info:
+    with client(served) as http, pytest.raises(UpstreamInvalidError) as info:
         http.get("/v1/x")
-    assert "connection broken" in info.value.message and info.value.status is None
+    assert "body truncated" in info.value.message and info.value.status is None
+    assert "after 2 attempts" in info.value.message and len(served.routes.requests) == 2
 
 
 def test_truncated_json_is_a_clear_error(serve: ServeFactory) -> None:
@@ -137,7 +156,7 @@ def test_empty_body_is_not_json(serve: ServeFactory) -> None:
 def test_401_is_not_retried(serve: ServeFactory) -> None:
     body = b'{"status":"ERROR","request_id":"x","error":"Unknown API Key"}'
     served = serve({"/v1/x": Reply(401, body)})
-    with client(served) as http, pytest.raises(DataSourceError) as info:
+    with client(served) as http, pytest.raises(UpstreamAuthError) as info:
         http.get("/v1/x")
     assert info.value.status == 401 and "Unknown API Key" in str(info.value)
     assert "authentication failed" in info.value.message
@@ -258,3 +277,320 @@ def test_a_key_echoed_in_a_next_link_is_replaced(
         http.paginate("/v3/items", None, http.json, lambda _, body: body.get("next_url"))
     assert served.routes.requests[1].query == {"cursor": "2", "apiKey": KEY}
     assert "apiKey" not in caplog.text
+
+
+# -- the total deadline --------------------------------------------------------------------
+
+
+class FakeClock:
+    """Monotonic seconds that advance only when the client sleeps (or a test says so)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_deadline_covers_every_retry_and_sleep(serve: ServeFactory) -> None:
+    served = serve({"/v1/x": Reply(500, b"boom", "text/plain")}, max_attempts=10)
+    clock = FakeClock()
+    config = dataclasses.replace(served.http, deadline=5.0, clock=clock, sleep=clock.sleep)
+    with (
+        HttpClient("demo", served.url, config=config) as http,
+        pytest.raises(UpstreamTimeoutError) as info,
+    ):
+        http.get("/v1/x")
+    assert clock.sleeps == [0.375, 0.75, 1.5]  # 2.625 s slept; the next 3 s would pass 5 s
+    assert clock.now <= 5.0 and len(served.routes.requests) == 4
+    assert "HTTP 500; the next retry (in 3.00 s) would pass the 5 s deadline" in info.value.message
+
+
+def test_deadline_spans_every_request_of_a_client(serve: ServeFactory) -> None:
+    served = serve({"/v1/x": OK})
+    clock = FakeClock()
+    config = dataclasses.replace(served.http, deadline=1.0, clock=clock)
+    with HttpClient("demo", served.url, config=config) as http:
+        http.get("/v1/x")
+        clock.now = 1.5  # the pages before took the whole budget
+        with pytest.raises(UpstreamTimeoutError, match="within the 1 s deadline"):
+            http.get("/v1/x")
+    assert len(served.routes.requests) == 1
+
+
+def test_an_injected_transport_is_checked_between_chunks() -> None:
+    clock = FakeClock()
+    pulled: list[int] = []
+
+    def body():
+        for n in range(1000):
+            pulled.append(n)
+            clock.now += 0.5  # each chunk takes half a second to arrive
+            yield b" "
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body())
+
+    config = HttpConfig(deadline=2.0, clock=clock, transport=httpx.MockTransport(handler))
+    with (
+        HttpClient("demo", "http://x.test", config=config) as http,
+        pytest.raises(UpstreamTimeoutError),
+    ):
+        http.get("/")
+    assert len(pulled) == 4
+
+
+def test_deadline_bounds_socket_timeouts() -> None:
+    ticks = iter([0.0, 9.5])
+    deadline = Deadline(10.0, lambda: next(ticks))
+    assert deadline.bound(15.0) == pytest.approx(0.5) and deadline.bounded
+    fresh = Deadline(10.0, lambda: 0.0)
+    assert fresh.bound(2.0) == 2.0 and not fresh.bounded
+    assert fresh.bound(None) == 10.0 and fresh.bounded
+
+
+# -- bounded bodies ------------------------------------------------------------------------
+
+
+def test_a_declared_body_over_the_cap_is_not_read() -> None:
+    pulled: list[int] = []
+
+    def body():
+        for n in range(100):
+            pulled.append(n)
+            yield b"x" * 1024
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Length": str(800 * 2**20)}, content=body())
+
+    config = HttpConfig(transport=httpx.MockTransport(handler))
+    with (
+        HttpClient("demo", "http://x.test", config=config) as http,
+        pytest.raises(UpstreamInvalidError) as info,
+    ):
+        http.get("/v1/x")
+    assert "(800 MiB) is larger than the 64 MiB cap (max_body_bytes); not read" in str(info.value)
+    assert pulled == []
+
+
+def test_an_undeclared_body_stops_at_the_cap() -> None:
+    pulled: list[int] = []
+
+    def body():
+        for n in range(10_000):
+            pulled.append(n)
+            yield b"[" * 1024
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body())
+
+    config = HttpConfig(max_body_bytes=10 * 1024, transport=httpx.MockTransport(handler))
+    with (
+        HttpClient("demo", "http://x.test", config=config) as http,
+        pytest.raises(
+            UpstreamInvalidError, match=r"10 KiB cap \(max_body_bytes\); reading stopped there"
+        ),
+    ):
+        http.get("/v1/x")
+    assert len(pulled) == 11  # the chunk that crossed the cap, and not one more
+
+
+def test_a_body_at_the_cap_is_kept_and_error_pages_are_cut(serve: ServeFactory) -> None:
+    page = b"E" * (100 * 1024)
+    served = serve({"/ok": Reply(200, b"[" + b" " * 1022 + b"]"), "/bad": Reply(500, page)},
+                   max_attempts=1)  # fmt: skip
+    config = dataclasses.replace(served.http, max_body_bytes=1024)
+    with HttpClient("demo", served.url, config=config) as http:
+        assert http.get_json("/ok") == []
+        with pytest.raises(DataSourceError) as info:
+            http.get("/bad")  # a 100 KiB error page: only the start is read, for the reason
+    assert type(info.value) is DataSourceError and info.value.status == 500
+    assert info.value.message.endswith("E" * 300) and len(info.value.message) < 400
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "JSON nested too deeply"),
+        (b'{"a": ' + b"9" * 5000 + b"}", "invalid JSON (Exceeds the limit"),
+        (b"\xff\xfe\xfd", "not UTF-8 JSON"),
+        (b"<?xml version='1.0'?><error/>", "HTML page"),
+        (b"   ", "empty body"),
+    ],
+    ids=["deep", "huge-int", "binary", "xml", "blank"],
+)
+def test_unreadable_json_is_invalid(serve: ServeFactory, body: bytes, text: str) -> None:
+    served = serve({"/v1/x": Reply(200, body, "application/octet-stream")})
+    with client(served) as http, pytest.raises(UpstreamInvalidError) as info:
+        http.get_json("/v1/x")
+    assert text in info.value.message
+    err = info.value
+    assert err.__cause__ is None and (err.__context__ is None or err.__suppress_context__)
+
+
+def test_error_detail_of_a_deeply_nested_error_body(serve: ServeFactory) -> None:
+    served = serve({"/v1/x": Reply(400, b"[" * 100_000)})
+    with client(served) as http, pytest.raises(DataSourceError, match="bad request: \\[\\[\\["):
+        http.get("/v1/x")
+
+
+# -- redirects -----------------------------------------------------------------------------
+
+
+def redirecting(routes: dict[str, tuple[int, dict[str, str]]], seen: list[httpx.Request]):
+    """A mock transport: path -> (status, headers); 200 ``{}`` for other paths."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        status, headers = routes.get(request.url.path, (200, {}))
+        return httpx.Response(status, headers=headers, content=b"{}")
+
+    return httpx.MockTransport(handler)
+
+
+@pytest.mark.parametrize("auth", ["header", "query"])
+def test_same_origin_redirect_keeps_the_credentials(auth: str) -> None:
+    seen: list[httpx.Request] = []
+    routes = {"/old": (301, {"Location": f"/new?apiKey={KEY}&page=2"}),
+              "/new": (307, {"Location": "http://provider.test/final"})}  # fmt: skip
+    config = HttpConfig(transport=redirecting(routes, seen))
+    secrets = (
+        {"secret_headers": {"Authorization": f"Bearer {KEY}"}}
+        if auth == "header"
+        else {"secret_params": {"apiKey": KEY}}
+    )
+    with HttpClient("demo", "http://provider.test", config=config, **secrets) as http:
+        assert http.get_json("/old") == {}
+    assert [r.url.path for r in seen] == ["/old", "/new", "/final"]
+    if auth == "header":
+        assert all(r.headers["authorization"] == f"Bearer {KEY}" for r in seen)
+        assert seen[1].url.params.get("apiKey") is None  # the echoed key is not followed
+    else:
+        assert [r.url.params["apiKey"] for r in seen] == [KEY, KEY, KEY]
+        assert seen[1].url.params["page"] == "2"
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["http://provider.test:8080/x", "https://provider.test/x", "http://evil.test/x",
+     "//provider.test.evil.test/x"],
+)  # fmt: skip
+def test_a_redirect_to_another_origin_is_refused(target: str) -> None:
+    seen: list[httpx.Request] = []
+    config = HttpConfig(transport=redirecting({"/v1/x": (302, {"Location": target})}, seen))
+    secrets = {"secret_headers": {"Authorization": f"Bearer {KEY}"}}
+    with (
+        HttpClient("demo", "http://provider.test", config=config, **secrets) as http,
+        pytest.raises(UpstreamInvalidError) as info,
+    ):
+        http.get("/v1/x")
+    assert "redirected to another origin" in info.value.message and info.value.status == 302
+    assert [r.url.path for r in seen] == ["/v1/x"]  # nothing was sent there
+
+
+def test_redirect_loops_and_chains_end() -> None:
+    seen: list[httpx.Request] = []
+    routes = {"/a": (302, {"Location": "/b"}), "/b": (302, {"Location": "/a"})}
+    routes |= {f"/hop/{n}": (303, {"Location": f"/hop/{n + 1}"}) for n in range(50)}
+    config = HttpConfig(transport=redirecting(routes, seen), max_redirects=3)
+    with HttpClient("demo", "http://provider.test", config=config) as http:
+        with pytest.raises(UpstreamInvalidError, match=r"redirect loop \(/a -> /b -> /a\)"):
+            http.get("/a")
+        with pytest.raises(UpstreamInvalidError, match="more than 3 redirects"):
+            http.get("/hop/0")
+        routes["/c"] = (302, {"Location": "http://[::1"})
+        with pytest.raises(UpstreamInvalidError, match="invalid URL"):
+            http.get("/c")
+    assert len(seen) == 2 + 4 + 1
+
+
+# -- typed statuses ------------------------------------------------------------------------
+
+
+def test_auth_and_rate_limit_statuses_are_typed(serve: ServeFactory) -> None:
+    served = serve({
+        "/forbidden": Reply(403, b'{"status":"NOT_AUTHORIZED","message":"not entitled"}'),
+        "/perm": Reply(471, b":PERMISSION", "text/plain"),
+        "/limited": Reply(429, b"", headers={"Retry-After": "1"}),
+        "/gone": Reply(404, b""),
+    }, max_attempts=2)  # fmt: skip
+    with client(served, auth_statuses=(471,)) as http:
+        with pytest.raises(UpstreamAuthError, match="not entitled") as info:
+            http.get("/forbidden")
+        assert info.value.status == 403
+        with pytest.raises(UpstreamAuthError) as info:
+            http.get("/perm")
+        assert info.value.status == 471
+        with pytest.raises(UpstreamRateLimitedError, match="after 2 attempts") as limited:
+            http.get("/limited")
+        assert limited.value.retry_after == 1.0 and served.sleeps == [1.0]
+        with pytest.raises(SymbolNotFoundError):
+            http.get("/gone")
+
+
+def test_retry_after_past_the_deadline(serve: ServeFactory) -> None:
+    served = serve({"/limited": Reply(429, b"", headers={"Retry-After": "30"}),
+                    "/busy": Reply(503, b"", headers={"Retry-After": "30"})})  # fmt: skip
+    config = dataclasses.replace(served.http, deadline=10.0)
+    with HttpClient("demo", served.url, config=config) as http:
+        with pytest.raises(UpstreamRateLimitedError, match="past the 10 s deadline") as info:
+            http.get("/limited")
+        assert info.value.retry_after == 30.0
+        with pytest.raises(DataSourceError, match="past the 10 s deadline") as busy:
+            http.get("/busy")
+        assert type(busy.value) is DataSourceError and busy.value.status == 503
+    assert served.sleeps == []
+
+
+# -- settings, parsing guard, logs ---------------------------------------------------------
+
+
+def test_with_limits_reads_the_source_settings() -> None:
+    base = HttpConfig()
+    assert (base.deadline, base.max_body_bytes, base.max_redirects) == (60.0, 64 * 2**20, 5)
+    env = {"GEX_POLYGON_DEADLINE": "12.5"}
+    got = with_limits(Settings("polygon", {"max_body_bytes": "1048576"}, env, {}), base)
+    assert (got.deadline, got.max_body_bytes, got.timeout) == (12.5, 2**20, base.timeout)
+    assert with_limits(Settings("cboe", {}, {}, {}), base) is base
+    for bad in ({"deadline": "soon"}, {"deadline": 0}, {"max_body_bytes": "-1"},
+                {"deadline": "inf"}):  # fmt: skip
+        with pytest.raises(SourceConfigError):
+            with_limits(Settings("polygon", bad, {}, {}), base)
+
+
+def test_parsing_turns_wrong_types_into_invalid() -> None:
+    with HttpClient("demo", "http://x.test", config=HttpConfig(transport=httpx.MockTransport(
+        lambda r: httpx.Response(200)))) as http:  # fmt: skip
+        with (
+            pytest.raises(UpstreamInvalidError, match=r"GET /x: unexpected body \(TypeError"),
+            http.parsing("GET /x"),
+        ):
+            _ = 1 + "a"  # type: ignore[operator]
+        with pytest.raises(InvalidSpotError), http.parsing("GET /x"):
+            raise InvalidSpotError("on purpose")  # a GexError passes unchanged
+        with (
+            pytest.raises(UpstreamInvalidError, match="LookupError"),
+            http.parsing("GET /x", (LookupError,)),
+        ):
+            raise LookupError("nope")
+
+
+def test_secrets_are_scrubbed_from_the_http_stack_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    key = "s3cr3t+/key="
+    http = HttpClient("demo", "http://x.test", secret_params={"apiKey": key},
+                      config=HttpConfig(transport=httpx.MockTransport(lambda r: httpx.Response(200))))  # fmt: skip
+    logging.getLogger("httpcore.http11").debug("Location: /x?apiKey=%s", "s3cr3t%2B%2Fkey%3D")
+    logging.getLogger("httpx").info("echo %s", key)
+    http.close()
+    logging.getLogger("httpx").info("after close %s", key)  # no live client holds it now
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages[:2] == ["Location: /x?apiKey=***", "echo ***"]
+    assert messages[2] == f"after close {key}"
+    err = http.error(f"echoed {key} and s3cr3t%2B%2Fkey%3D")
+    assert err.message == "echoed *** and ***"

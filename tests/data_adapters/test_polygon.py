@@ -15,13 +15,19 @@ from data_adapters import polygon
 from data_adapters.base import TRADES_SCHEMA
 from data_adapters.errors import (
     DataSourceError,
+    InvalidSymbolError,
     NoHistoryError,
     SourceConfigError,
     SymbolNotFoundError,
+    UpstreamAuthError,
+    UpstreamInvalidError,
+    UpstreamRateLimitedError,
+    UpstreamTimeoutError,
 )
 from data_adapters.http import HttpConfig
 from data_adapters.settings import Settings
 from engine.chain import SCHEMA, validate
+from engine.errors import EmptySnapshotError
 from tests.data_adapters.conftest import ServeFactory, fixture_bytes, json_reply
 from tests.data_adapters.loopback import Reply
 
@@ -141,18 +147,21 @@ def test_index_path_value_and_strike_band(serve: ServeFactory) -> None:
 @pytest.mark.parametrize(
     ("reply", "error", "text", "status"),
     [
-        (json_reply("polygon/error_401.json", 401), DataSourceError, "Unknown API Key", 401),
+        (json_reply("polygon/error_401.json", 401), UpstreamAuthError, "Unknown API Key", 401),
         (Reply(403, b'{"status":"NOT_AUTHORIZED","request_id":"r","message":"You are not '
-               b'entitled to this data."}'), DataSourceError, "not entitled", 403),
+               b'entitled to this data."}'), UpstreamAuthError, "not entitled", 403),
         (Reply(500, b""), DataSourceError, "after 2 attempts", 500),
         (Reply(200, b"<!doctype html><title>Maintenance</title>", "text/html"),
-         DataSourceError, "HTML page", None),
-        (Reply(200, fixture_bytes("polygon/spy_page1.json")[:700]), DataSourceError,
+         UpstreamInvalidError, "HTML page", None),
+        (Reply(200, fixture_bytes("polygon/spy_page1.json")[:700]), UpstreamInvalidError,
          "invalid JSON", None),
         (Reply(200, b'{"status":"ERROR","request_id":"r","error":"bad cursor"}'),
          DataSourceError, "bad cursor", None),
+        (Reply(200, b'{"status":"OK","results":{"a":1}}'), UpstreamInvalidError,
+         "'results' is not a list", None),
+        (Reply(200, b'[1, 2]'), UpstreamInvalidError, "not a JSON object", None),
         (json_reply("polygon/empty.json"), SymbolNotFoundError, "empty", None),
-        (Reply(200, b"{}", delay=5.0), DataSourceError, "timed out", None),
+        (Reply(200, b"{}", delay=5.0), UpstreamTimeoutError, "timed out", None),
     ],
 )  # fmt: skip
 def test_failures_are_clear(serve: ServeFactory, reply, error, text, status) -> None:
@@ -160,6 +169,7 @@ def test_failures_are_clear(serve: ServeFactory, reply, error, text, status) -> 
     with pytest.raises(error) as info:
         source_for(served, auth="query").snapshot("SPY")
     err = info.value
+    assert type(err) is error
     assert text in err.message and err.provider == "polygon"
     if status:
         assert err.status == status
@@ -264,3 +274,100 @@ def test_vendor_examples(shared_data: Path) -> None:
         0.3570277203465058,
         28.9,
     )
+
+
+ENTITLEMENT = json.dumps({
+    "status": "NOT_AUTHORIZED", "request_id": "r",
+    "message": "You are not entitled to this data. Please upgrade your plan at https://massive.com/pricing",
+}).encode()  # fmt: skip
+
+
+@pytest.mark.parametrize("band", [0.25, None])  # with the spot probe, and without
+@pytest.mark.parametrize(
+    ("reply", "error", "text"),
+    [
+        (Reply(200, ENTITLEMENT), UpstreamAuthError,
+         "status NOT_AUTHORIZED: You are not entitled to this data"),
+        (Reply(403, ENTITLEMENT), UpstreamAuthError, "You are not entitled to this data"),
+        (Reply(200, b'{"status":"ERROR","error":"Your plan doesn\'t include this data timeframe."}'),
+         UpstreamAuthError, "status ERROR: Your plan doesn't include this data timeframe."),
+        (Reply(200, f'{{"status":"ERROR","error":"Unknown API Key {KEY}"}}'), UpstreamAuthError,
+         "Unknown API Key ***"),
+        (Reply(200, b'{"status":"ERROR","error":"You\'ve exceeded the maximum requests per '
+               b'minute, please wait or upgrade your subscription to continue."}'),
+         UpstreamRateLimitedError, "exceeded the maximum requests"),
+        (Reply(200, b'{"status":"NOT_FOUND","message":"Ticker not found."}'),
+         SymbolNotFoundError, "status NOT_FOUND: Ticker not found."),
+        (Reply(200, b'{"status":{"code":7},"results":[]}'), UpstreamInvalidError,
+         "status {'code': 7}"),
+    ],
+)  # fmt: skip
+def test_status_error_bodies_are_the_providers_errors(
+    serve: ServeFactory, band: float | None, reply: Reply, error: type, text: str
+) -> None:
+    served = serve({SPY: reply})
+    with pytest.raises(DataSourceError) as info:
+        source_for(served, strike_band=band).snapshot("SPY")
+    err = info.value
+    assert type(err) is error and text in err.message
+    assert KEY not in str(err) and KEY not in repr(err)
+    assert len(served.routes.requests) == 1 and served.sleeps == []
+
+
+@pytest.mark.parametrize("symbol", ["..", "SPY?x=1", "SPY#frag", "SP Y", "", "ÅAPL"])
+def test_bad_symbols_never_reach_the_provider(serve: ServeFactory, symbol: str) -> None:
+    served = serve({})
+    with pytest.raises(InvalidSymbolError):
+        source_for(served).snapshot(symbol)
+    assert served.routes.requests == []
+
+
+def test_symbols_are_one_encoded_path_segment(serve: ServeFactory) -> None:
+    served = serve({})
+    with pytest.raises(SymbolNotFoundError):
+        source_for(served).snapshot("bf/b")
+    with pytest.raises(SymbolNotFoundError):
+        source_for(served).snapshot("^spx")
+    with pytest.raises(SymbolNotFoundError):
+        source_for(served).snapshot("SPY/../../v1")  # in the grammar: stays one segment
+    raw = [s.path for s in served.routes.requests]
+    assert raw[1] == SPX
+    if served.kind == "loopback":  # the wire shows the encoding; the mock decodes it
+        assert raw[0] == "/v3/snapshot/options/BF%2FB"
+        assert raw[2] == "/v3/snapshot/options/SPY%2F..%2F..%2FV1"
+    else:
+        assert raw[0] == "/v3/snapshot/options/BF/B"
+        assert raw[2] == "/v3/snapshot/options/SPY/../../V1"  # decoded, not resolved
+
+
+def test_wrong_types_in_rows_are_quarantined_not_raised(serve: ServeFactory) -> None:
+    body = json.loads(fixture_bytes("polygon/spy_page1.json"))
+    body.pop("next_url", None)
+    body["results"][0]["details"] |= {"expiration_date": {"y": 2025}, "exercise_style": [1],
+                                      "strike_price": "650", "contract_type": 7}  # fmt: skip
+    body["results"][1]["open_interest"] = [1]
+    body["results"][1]["last_quote"] = {"bid": "1.0", "ask": {"a": 1}, "last_updated": "x"}
+    body["results"].append("not an object")
+    served = serve({SPY: Reply(200, json.dumps(body))})
+    snap = source_for(served).snapshot("SPY")
+    assert snap.frame.height == 2 and snap.spot == 653.35
+    first, second = snap.frame.sort("contract").to_dicts()
+    assert first["expiration"] is None and first["strike"] is None and first["is_call"] is None
+    assert second["open_interest"] is None and math.isnan(second["bid"])
+    with pytest.raises(EmptySnapshotError, match="unknown_right"):  # quarantined with reasons
+        validate(snap)
+
+
+def test_probe_without_a_usable_spot_is_invalid_not_missing(serve: ServeFactory) -> None:
+    body = {"status": "OK", "results": [{"underlying_asset": {"price": "653.35"}}]}
+    served = serve({SPY: Reply(200, json.dumps(body))})
+    with pytest.raises(UpstreamInvalidError, match="no underlying price"):
+        source_for(served, strike_band=0.25).snapshot("SPY")
+
+
+def test_create_reads_the_http_limits() -> None:
+    env = {"GEX_POLYGON_API_KEY": KEY, "GEX_POLYGON_DEADLINE": "9"}
+    source = polygon.create(Settings("polygon", {"max_body_bytes": 4096}, env, {}))
+    assert (source._http.deadline, source._http.max_body_bytes) == (9.0, 4096)
+    with pytest.raises(SourceConfigError, match="deadline"):
+        polygon.create(Settings("polygon", {"api_key": KEY, "deadline": "-1"}, {}, {}))

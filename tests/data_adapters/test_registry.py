@@ -59,7 +59,7 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 def test_available_sources() -> None:
-    assert available_sources() == ["cboe", "demo", "files", "polygon", "thetadata"]
+    assert available_sources() == ["cboe", "demo", "files", "polygon", "store", "thetadata"]
 
 
 def test_get_source_builds_with_overrides_first(
@@ -75,7 +75,7 @@ def test_get_source_builds_with_overrides_first(
 
 
 def test_unknown_names_are_typed_errors() -> None:
-    with pytest.raises(SourceConfigError, match="cboe, demo, files, polygon, thetadata"):
+    with pytest.raises(SourceConfigError, match="cboe, demo, files, polygon, store, thetadata"):
         get_source("bloomberg")
     assert issubclass(SourceConfigError, DataSourceError)
     assert issubclass(SymbolNotFoundError, DataSourceError) and issubclass(

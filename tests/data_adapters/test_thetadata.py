@@ -16,9 +16,14 @@ from data_adapters import thetadata
 from data_adapters.base import TRADES_SCHEMA
 from data_adapters.errors import (
     DataSourceError,
+    InvalidSymbolError,
     NoHistoryError,
     SourceConfigError,
     SymbolNotFoundError,
+    UpstreamAuthError,
+    UpstreamInvalidError,
+    UpstreamRateLimitedError,
+    UpstreamTimeoutError,
 )
 from data_adapters.http import HttpConfig, UnreachableError
 from data_adapters.settings import Settings
@@ -222,11 +227,20 @@ def test_greeks_none_and_spot_from_greeks(serve: ServeFactory) -> None:
         (Reply(570, b":Too large", "text/plain"), DataSourceError, "request too large", 570),
         (Reply(500, b"boom", "text/plain"), DataSourceError, "after 2 attempts", 500),
         (Reply(200, b"<html><body>Theta Terminal</body></html>", "text/html"),
-         DataSourceError, "HTML page", None),
+         UpstreamInvalidError, "HTML page", None),
         (Reply(200, b"timestamp,symbol,strike\r\n2025-12-17T11:00:00,SPXW,6000.000\r\n",
-               "text/csv"), DataSourceError, "lacks column(s) ['expiration', 'right'", None),
+               "text/csv"), UpstreamInvalidError, "lacks column(s) ['expiration', 'right'", None),
+        (Reply(200, b":Invalid session ID\r\n", "text/plain"), UpstreamInvalidError,
+         "(the body starts ':Invalid session ID')", None),
+        (Reply(471, b":PERMISSION", "text/plain"), UpstreamAuthError,
+         "permission denied (subscription tier): PERMISSION", 471),
+        (Reply(476, b":WRONG_IP", "text/plain"), UpstreamAuthError, "wrong IP", 476),
+        (Reply(478, b":INVALID_SESSION_ID", "text/plain"), UpstreamAuthError,
+         "invalid session", 478),
+        (Reply(429, b":OS_LIMIT", "text/plain"), UpstreamRateLimitedError,
+         "rate limited: OS_LIMIT (after 2 attempts)", 429),
         (NO_DATA, SymbolNotFoundError, "no snapshot data for SPY", None),
-        (Reply(200, b"", delay=5.0), DataSourceError, "timed out", None),
+        (Reply(200, b"", delay=5.0), UpstreamTimeoutError, "timed out", None),
     ],
 )  # fmt: skip
 def test_failures_are_clear(serve: ServeFactory, reply, error, text, status) -> None:
@@ -234,6 +248,7 @@ def test_failures_are_clear(serve: ServeFactory, reply, error, text, status) -> 
                     f"{SNAP}/ohlc": NO_DATA, f"{SNAP}/greeks/all": NO_DATA}, timeout=0.2, max_attempts=2)  # fmt: skip
     with pytest.raises(error) as info:
         source_for(served).snapshot("SPY")
+    assert type(info.value) is error
     assert text in info.value.message and info.value.provider == "thetadata"
     assert info.value.status == status
 
@@ -347,3 +362,106 @@ def test_vendor_v3_examples(shared_data: Path) -> None:
     trades = source.trades("AAPL", date(2024, 11, 4))
     assert trades.height == 5 and trades["bid"].to_list() == [3.9, 4.15, 4.15, 4.15, 4.15]
     assert trades["timestamp"][0] == datetime(2024, 11, 4, 14, 30, 0, 471000, tzinfo=UTC)
+
+
+def v2_error(kind: str, message: str = "null") -> Reply:
+    header = {"latency_ms": 2, "error_type": kind, "error_msg": message, "next_page": "null",
+              "format": ["ms_of_day", "bid", "ask", "date"]}  # fmt: skip
+    return Reply(200, json.dumps({"header": header, "response": []}))
+
+
+@pytest.mark.parametrize(
+    ("reply", "error", "text"),
+    [
+        (v2_error("PERMISSION", "Your subscription does not include this data"),
+         UpstreamAuthError, "terminal error PERMISSION: Your subscription does not include"),
+        (v2_error("INVALID_SESSION_ID"), UpstreamAuthError, "terminal error INVALID_SESSION_ID"),
+        (v2_error("OS_LIMIT", "too many"), UpstreamRateLimitedError, "OS_LIMIT: too many"),
+        (v2_error("UNCAUGHT", "java.lang.NullPointerException"), DataSourceError,
+         "terminal error UNCAUGHT: java.lang.NullPointerException"),
+        (v2_error("NO_DATA", "No data"), SymbolNotFoundError, "no snapshot data for SPY"),
+        (Reply(200, b'{"header":{"format":"ms_of_day,bid"},"response":[]}'),
+         UpstreamInvalidError, "header.format is not a list of names"),
+        (Reply(200, b'{"header":{"format":["ms_of_day","bid","ask","date"]},'
+               b'"response":[{"contract":{},"ticks":7}]}'),
+         UpstreamInvalidError, "ticks are not a list"),
+        (Reply(200, b'{"header":[],"response":{"a":1}}'), UpstreamInvalidError,
+         "no response list"),
+    ],
+)  # fmt: skip
+def test_v2_errors_in_the_body(serve: ServeFactory, reply: Reply, error: type, text: str) -> None:
+    served = serve({f"{BULK}/quote": reply, f"{BULK}/open_interest": NO_DATA,
+                    f"{BULK}/ohlc": NO_DATA, f"{BULK}/greeks": NO_DATA,
+                    f"{BULK}/greeks_second_order": NO_DATA})  # fmt: skip
+    with pytest.raises(DataSourceError) as info:
+        source_for(served, "v2").snapshot("SPY")
+    assert type(info.value) is error and text in info.value.message
+    assert served.sleeps == []
+
+
+def test_v2_cells_of_the_wrong_type_are_nulls(serve: ServeFactory) -> None:
+    body = {"header": {"format": ["ms_of_day", "open_interest", "date"], "next_page": "null"},
+            "response": [{"contract": {"root": "SPY", "expiration": 20251219, "strike": 650000,
+                                       "right": "C"}, "ticks": [["x", {"a": 1}, 20251217]]},
+                         {"contract": {"root": ["SPY"], "expiration": "soon", "strike": "high",
+                                       "right": 7}, "ticks": [[1, 2.0, True]]}]}  # fmt: skip
+    served = serve({f"{BULK}/open_interest": Reply(200, json.dumps(body))})
+    with thetadata.HttpClient("thetadata", served.url, config=served.http) as http:
+        got = thetadata.V2Api(http).open_interest("SPY")
+    assert got.to_dicts() == [
+        {"open_interest": None, "root": "SPY", "expiration": date(2025, 12, 19), "strike": 650.0,
+         "is_call": True},
+        {"open_interest": 2.0, "root": None, "expiration": None, "strike": None, "is_call": None},
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("version", ["v3", "v2"])
+@pytest.mark.parametrize("symbol", ["..", "SPY?x=1", "SPY#frag", "SP Y", "SPY&root=QQQ"])
+def test_bad_symbols_never_reach_the_terminal(
+    serve: ServeFactory, version: str, symbol: str
+) -> None:
+    served = serve({})
+    source = source_for(served, version)
+    with pytest.raises(InvalidSymbolError):
+        source.snapshot(symbol)
+    with pytest.raises(InvalidSymbolError):
+        source.trades(symbol, date(2025, 12, 17))
+    with pytest.raises(InvalidSymbolError, match="no such expiry"):
+        source.trades("SPXW251399C06000000", date(2025, 12, 17))
+    assert served.routes.requests == []
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now, self.sleeps = 0.0, []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_auto_shares_one_deadline_between_v3_and_v2(serve: ServeFactory) -> None:
+    busy = Reply(503, b"busy", "text/plain")
+    served = serve({f"{BULK}/quote": busy}, max_attempts=3)
+    clock = Clock()
+    http = dataclasses.replace(served.http, deadline=2.0, clock=clock, sleep=clock.sleep)
+    v3_url = closed_port_url()
+    if served.kind == "mock":
+        http, v3_url = (
+            dataclasses.replace(http, transport=RefuseV3(http.transport)),
+            "http://127.0.0.1:25503",
+        )
+    source = thetadata.ThetaDataSource(base_url=v3_url, v2_base_url=served.url, http=http)
+    with pytest.raises(UpstreamTimeoutError, match="would pass the 2 s deadline"):
+        source.snapshot("SPY")
+    # v3: refused 3 times (1.125 s of waits); v2 gets only what is left of the 2 s, not 2 s
+    assert clock.sleeps == [0.375, 0.75, 0.375] and clock.now <= 2.0
+
+
+def test_create_reads_the_http_limits() -> None:
+    env = {"GEX_THETADATA_DEADLINE": "20", "GEX_THETADATA_MAX_BODY_BYTES": "1e6"}
+    source = thetadata.create(Settings("thetadata", {}, env, {}))
+    assert (source._http.deadline, source._http.max_body_bytes) == (20.0, 1_000_000)

@@ -4,7 +4,7 @@ errors, and an underlying without a sign change."""
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -159,3 +159,52 @@ def test_market_level_errors() -> None:
 
 
 # --- twins ---------------------------------------------------------------------------
+
+
+def test_the_caps_quarantine_the_same_rows_as_validate() -> None:
+    """Every cap of the validator (docs/data-quality.md) gives the same reason per row on the
+    market path, spot-relative ones against each underlying's own spot."""
+    chain = two_sided_chain("FFF", 100.0)
+    edits = [
+        ("iv", 1e308), ("iv", math.inf), ("iv", 5e-5), ("multiplier", 1e308),
+        ("open_interest", 9_200_000_000_000_000_000), ("strike", 1e300), ("strike", 1e-5),
+        ("underlying_price", 1e300), ("underlying_price", 5.0), ("bid", 1e308),
+        ("ask", 1e-300),
+    ]  # fmt: skip
+    for i, (column, value) in enumerate(edits):
+        chain[i][column] = value
+    far = datetime(2199, 1, 18, 21, tzinfo=UTC)  # beyond the 100-year horizon (a frame's own)
+    fff = cf.frame(chain).with_columns(
+        pl.when(pl.int_range(pl.len()) == len(edits))
+        .then(pl.lit(far, dtype=pl.Datetime("us", "UTC")))
+        .otherwise(pl.col("settlement"))
+        .alias("settlement")
+    )
+    near = two_sided_chain("GGG", 2000.0)  # the same strikes are not implausible at spot 2000
+    near[0]["strike"] = 1.0  # a real NDX listing: strike 1 with spot 14,694
+    m = market_of(
+        [("FFF", 100.0, 0.0, fff), ("GGG", 2000.0, 0.0, cf.frame(near)),
+         ("HIGHQ", 100.0, 1.5, cf.frame(two_sided_chain("HIGHQ", 100.0))),
+         ("HUGE", 2e9, 0.0, cf.frame(two_sided_chain("HUGE", 2e9)))]
+    )  # fmt: skip
+    res = analyze_market(*m.args())
+    assert res.frame["status"].to_list() == ["ok", "ok", "invalid_header", "invalid_spot"]
+    for i in (0, 1):
+        mine = res.excluded.filter(pl.col("underlying") == i)
+        assert (
+            dict(zip(mine["reason"], mine["count"], strict=True))
+            == validate(m.snapshot(i)).excluded
+        )
+    assert validate(m.snapshot(0)).excluded == {
+        "invalid_strike": 2, "invalid_expiration": 1, "invalid_underlying_price": 2,
+        "invalid_multiplier": 1, "invalid_open_interest": 1, "invalid_price": 2,
+        "implausible_iv": 3,
+    }  # fmt: skip
+    assert validate(m.snapshot(1)).excluded == {}
+    assert_matches(sub_result(res, [0, 1]), [analyze(m.snapshot(i)) for i in (0, 1)])
+    with pytest.raises(InvalidHeaderError, match="div_yield"):
+        analyze(m.snapshot(2))
+    with pytest.raises(InvalidSpotError, match="plausible"):
+        analyze(m.snapshot(3))
+    with pytest.raises(InvalidHeaderError, match="implausible"):
+        analyze_market(*m.args()[:6], 1e308)

@@ -58,3 +58,9 @@ def test_bad_values_are_configuration_errors(bad: dict[str, object]) -> None:
 
 def test_option_names_cover_the_dataclass() -> None:
     assert set(OPTION_NAMES) == set(AnalysisOptions.__dataclass_fields__)
+
+
+@pytest.mark.parametrize("raw", ["2026-W51-5", "20261218", "2026-12-18T00:00", "2026-1-8"])
+def test_dates_are_strictly_yyyy_mm_dd(raw: str) -> None:
+    with pytest.raises(ConfigurationError, match="YYYY-MM-DD"):
+        parse_options({"expiration": raw})

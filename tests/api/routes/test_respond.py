@@ -38,10 +38,10 @@ def test_bounded_and_swept() -> None:
     cache = ViewCache(ttl=5.0, clock=clock, max_entries=3)
     for i in range(5):
         cache.respond(i, (), lambda: {})
-    assert list(cache._data) == [2, 3, 4]
+    assert cache.cache.keys() == [2, 3, 4]
     clock.now = 6.0
     cache.respond("new", (), lambda: {})
-    assert list(cache._data) == ["new"]
+    assert cache.cache.keys() == ["new"]
     assert ViewCache(ttl=0.0).respond("k", (), lambda: {}).status_code == 200
 
 

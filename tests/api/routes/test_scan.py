@@ -39,10 +39,22 @@ def test_all_failing_is_the_first_error(client: httpx.Client) -> None:
     assert response.json() == {"error": "symbol_not_found", "message": "No data for NOPE."}
 
 
-@pytest.mark.parametrize("symbols", ["", ",", "A,,B", ",".join(["S"] * 51), "X" * 33])
-def test_bad_symbol_lists_are_400(client: httpx.Client, symbols: str) -> None:
+@pytest.mark.parametrize(
+    ("symbols", "code"),
+    [
+        ("", "invalid_symbol"),  # an empty symbol is outside the grammar
+        (",", "invalid_symbol"),
+        ("A,,B", "invalid_symbol"),
+        ("X" * 33, "invalid_symbol"),
+        ("SPY, QQQ", "invalid_symbol"),  # no spaces
+        ("SPY,..", "invalid_symbol"),
+        ("SPY,SPY?x=1", "invalid_symbol"),
+        (",".join(["S"] * 51), "invalid_symbols"),  # more than 50
+    ],
+)
+def test_bad_symbol_lists_are_400(client: httpx.Client, symbols: str, code: str) -> None:
     response = client.get("/v1/scan", params={"symbols": symbols})
-    assert response.status_code == 400 and response.json()["error"] == "invalid_symbols"
+    assert response.status_code == 400 and response.json()["error"] == code
 
 
 def test_symbols_is_required(client: httpx.Client) -> None:

@@ -1,0 +1,662 @@
+"""The snapshot store: a :class:`SnapshotStore` reads (any number of processes), a
+:class:`StoreWriter` writes (one process at a time). The package docstring describes the
+layout, the durability protocol and the recovery after a crash."""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import hashlib
+import json
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import polars as pl
+
+from data_adapters.errors import DataSourceError, NoHistoryError, SymbolNotFoundError
+from data_adapters.files import _write_atomic
+from data_adapters.store.calendar import session_before, session_of
+from data_adapters.store.errors import StoreError
+from data_adapters.store.layout import (
+    JOURNAL_FILE,
+    LOCK_FILE,
+    MANIFEST_FILE,
+    STORE_FILE,
+    data_file_name,
+    is_data_file,
+    is_temp_file,
+    new_york_date,
+    parse_partition_dir,
+    parse_symbol_dir,
+    partition_dir,
+    resolve_root,
+    symbol_dir,
+)
+from data_adapters.store.lock import WriterLock
+from data_adapters.store.manifest import FORMAT, Entry, encode_manifest, read_manifest
+from data_adapters.store.records import (
+    HISTORY_SCHEMA,
+    SCHEMA_VERSION,
+    StoredRecord,
+    decode,
+    decode_summary,
+    make_record,
+    summary_row,
+)
+from data_adapters.symbols import check_symbol
+from engine.chain import ChainSnapshot
+
+if TYPE_CHECKING:
+    from data_adapters.store.verify import VerifyReport
+
+__all__ = ["Recovery", "SnapshotStore", "StoreWriter", "StoredSnapshot"]
+
+_READ_ATTEMPTS: Final = 3
+_CACHED_PARTITIONS: Final = 4096
+"""Manifests a writer keeps in memory (a year-long backfill touches millions)."""
+_JOURNALED_PARTITIONS: Final = 1024
+"""Partitions the journal names at most before it is emptied between two commits."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSnapshot:
+    """One listed snapshot: where its file is and what its manifest says about it.
+
+    ``day`` is the New York date of ``as_of`` (its partition); ``summary`` is the decoded
+    summary (floats, ``fetched_at`` as a UTC datetime; see ``records``).
+    """
+
+    symbol: str
+    as_of: datetime
+    day: date
+    path: Path
+    rows: int
+    bytes: int
+    sha256: str
+    summary: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """What a writer's open cleaned up after a writer that did not finish (killed)."""
+
+    temp_files: tuple[str, ...] = ()
+    orphans: tuple[str, ...] = ()
+    partitions: int = 0
+
+
+def _aware(as_of: datetime | None, name: str = "as_of") -> datetime | None:
+    if as_of is None:
+        return None
+    if not isinstance(as_of, datetime) or as_of.tzinfo is None or as_of.utcoffset() is None:
+        raise StoreError(f"{name} must be a timezone-aware datetime")
+    return as_of.astimezone(UTC)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _mkdirs(path: Path) -> None:
+    """Create ``path`` and its missing parents, syncing each new entry's parent."""
+    missing = []
+    probe = path
+    while not probe.is_dir():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir()
+        _fsync_dir(folder.parent)
+
+
+def _listed(symbol: str, day: date, folder: Path, entry: Entry) -> StoredSnapshot:
+    return StoredSnapshot(
+        symbol=symbol,
+        as_of=entry.as_of,
+        day=day,
+        path=folder / entry.file,
+        rows=entry.rows,
+        bytes=entry.bytes,
+        sha256=entry.sha256,
+        summary=decode_summary(entry.summary),
+    )
+
+
+class SnapshotStore:
+    """Stored snapshots under ``root`` (default :func:`~data_adapters.store.resolve_root`).
+
+    A :class:`~data_adapters.base.Source`: ``snapshot(symbol, as_of=None)`` is the latest
+    stored snapshot at or before ``as_of``. Reading takes no lock and sees only what a
+    manifest lists, so it is safe while a writer works.
+    """
+
+    name = "store"
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = resolve_root(root)
+
+    def __repr__(self) -> str:
+        return f"SnapshotStore(root={str(self.root)!r})"
+
+    # -- the layout ------------------------------------------------------------------------
+    def exists(self) -> bool:
+        """Whether a writer ever opened this store (``_store.json`` present and readable);
+        StoreError when that file is corrupt or of a newer schema."""
+        path = self.root / STORE_FILE
+        try:
+            raw = path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        except OSError as exc:
+            raise StoreError(f"cannot read {path}: {exc}") from exc
+        try:
+            body = json.loads(raw)
+            fmt, schema = body["format"], body["schema"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"{path}: not a gex-engine store marker ({exc})") from None
+        if fmt != FORMAT:
+            raise StoreError(f"{path}: not a gex-engine store (format {fmt!r})")
+        if schema != SCHEMA_VERSION:
+            raise StoreError(
+                f"{path}: store schema {schema!r}; this gex-engine reads schema {SCHEMA_VERSION}"
+            )
+        return True
+
+    def _symbol_dirs(self) -> dict[str, Path]:
+        if not self.exists():
+            return {}
+        out = {}
+        for path in self.root.iterdir():
+            symbol = parse_symbol_dir(path.name)
+            if symbol is not None and path.is_dir():
+                out[symbol] = path
+        return out
+
+    def _partitions(self, symbol: str) -> list[tuple[date, Path]]:
+        """(date, folder) of the partition folders of ``symbol``, oldest first. A folder
+        without a manifest (a first write in progress) lists nothing."""
+        if not self.exists():
+            return []
+        folder = self.root / symbol_dir(symbol)
+        try:
+            names = os.listdir(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        found = [(d, folder / n) for n in names if (d := parse_partition_dir(n)) is not None]
+        return sorted(found)
+
+    def _require(self, symbol: str) -> tuple[str, list[tuple[date, Path]]]:
+        sym = check_symbol(symbol)
+        parts = self._partitions(sym)
+        if not parts:
+            raise SymbolNotFoundError(self.name, f"no snapshots of {sym} in the store {self.root}")
+        return sym, parts
+
+    @staticmethod
+    def _entries(symbol: str, day: date, folder: Path) -> list[Entry]:
+        return read_manifest(folder / MANIFEST_FILE, symbol, day) or []
+
+    def _at_or_before(
+        self, symbol: str, parts: list[tuple[date, Path]], as_of: datetime | None
+    ) -> StoredSnapshot | None:
+        last_day = None if as_of is None else new_york_date(as_of)
+        for day, folder in reversed(parts):
+            if last_day is not None and day > last_day:
+                continue
+            entries = self._entries(symbol, day, folder)
+            if as_of is not None:
+                entries = [e for e in entries if e.as_of <= as_of]
+            if entries:
+                return _listed(symbol, day, folder, entries[-1])
+        return None
+
+    def _first(self, symbol: str, parts: list[tuple[date, Path]]) -> datetime | None:
+        for day, folder in parts:
+            entries = self._entries(symbol, day, folder)
+            if entries:
+                return entries[0].as_of
+        return None
+
+    # -- reading ---------------------------------------------------------------------------
+    def symbols(self) -> builtins.list[str]:
+        """Symbols with at least one stored snapshot, sorted."""
+        return sorted(
+            s
+            for s in self._symbol_dirs()
+            if any((p / MANIFEST_FILE).is_file() for _, p in self._partitions(s))
+        )
+
+    def _read(self, item: StoredSnapshot) -> ChainSnapshot:
+        raw = item.path.read_bytes()  # FileNotFoundError: replaced meanwhile, the caller retries
+        if len(raw) != item.bytes or hashlib.sha256(raw).hexdigest() != item.sha256:
+            raise StoreError(
+                f"{item.path}: the file does not match its manifest (size or SHA-256); run verify"
+            )
+        try:
+            snapshot, _ = decode(raw)
+        except (ValueError, KeyError, TypeError, pl.exceptions.PolarsError) as exc:
+            raise StoreError(f"{item.path}: corrupt snapshot ({exc})") from exc
+        if check_symbol(snapshot.underlying) != item.symbol or snapshot.as_of != item.as_of:
+            raise StoreError(
+                f"{item.path}: holds {snapshot.underlying} at {snapshot.as_of.isoformat()}, "
+                f"the manifest says {item.symbol} at {item.as_of.isoformat()}"
+            )
+        return snapshot
+
+    def read(self, item: StoredSnapshot) -> ChainSnapshot:
+        """The snapshot of a listed entry (from :meth:`list`), checked against its size and
+        SHA-256; StoreError when it does not match or is gone."""
+        try:
+            return self._read(item)
+        except FileNotFoundError:
+            raise StoreError(f"{item.path} is no longer in the store") from None
+
+    def _retrying(
+        self, symbol: str, pick: Callable[[str, list[tuple[date, Path]]], StoredSnapshot | None]
+    ) -> ChainSnapshot | None:
+        for _ in range(_READ_ATTEMPTS):
+            sym, parts = self._require(symbol)
+            item = pick(sym, parts)
+            if item is None:
+                return None
+            try:
+                return self._read(item)
+            except FileNotFoundError:
+                continue  # a writer replaced it between the manifest and the file: look again
+        raise StoreError(f"{symbol}: the snapshot kept changing while being read")
+
+    def find(self, symbol: str, as_of: datetime | None = None) -> StoredSnapshot:
+        """The listing (summary included) of the snapshot :meth:`snapshot` would return,
+        without reading its chain."""
+        target = _aware(as_of)
+        sym, parts = self._require(symbol)
+        item = self._at_or_before(sym, parts, target)
+        if item is None:
+            raise self._no_history(sym, parts, target)
+        return item
+
+    def _no_history(
+        self, symbol: str, parts: list[tuple[date, Path]], as_of: datetime | None
+    ) -> DataSourceError:
+        first = self._first(symbol, parts)
+        if first is None or as_of is None:
+            return SymbolNotFoundError(self.name, f"no snapshots of {symbol} in {self.root}")
+        return NoHistoryError(
+            self.name,
+            f"no snapshot of {symbol} at or before {as_of.isoformat()}; the first stored "
+            f"is at {first.isoformat()}",
+        )
+
+    def snapshot(self, symbol: str, as_of: datetime | None = None) -> ChainSnapshot:
+        """The latest stored snapshot of ``symbol`` at or before ``as_of`` (tz-aware; default:
+        the latest of all). SymbolNotFoundError for a symbol never stored, NoHistoryError
+        before its first snapshot (the message names the first stored instant)."""
+        target = _aware(as_of)
+        found = self._retrying(symbol, lambda s, p: self._at_or_before(s, p, target))
+        if found is None:
+            sym, parts = self._require(symbol)
+            raise self._no_history(sym, parts, target)
+        return found
+
+    def quarantine(self, symbol: str, as_of: datetime | None = None) -> pl.DataFrame:
+        """The validator's quarantine of :meth:`snapshot` (re-derived: see ``records``)."""
+        from engine.chain import validate
+
+        return validate(self.snapshot(symbol, as_of)).quarantine
+
+    def prior_session(self, symbol: str, as_of: datetime) -> ChainSnapshot | None:
+        """The last stored snapshot of the session before the New York session of ``as_of``
+        (``calendar.session_of``: a weekend or holiday instant belongs to the session before
+        it); None when the store has nothing from that session."""
+        target = _aware(as_of)
+        if target is None:
+            raise StoreError("prior_session needs an as_of")
+        current = session_of(target)
+        previous = session_before(current)
+        if previous is None:
+            return None
+
+        def pick(sym: str, parts: list[tuple[date, Path]]) -> StoredSnapshot | None:
+            for day, folder in reversed(parts):
+                if previous <= day < current:
+                    entries = self._entries(sym, day, folder)
+                    if entries:
+                        return _listed(sym, day, folder, entries[-1])
+                elif day < previous:
+                    break
+            return None
+
+        return self._retrying(symbol, pick)
+
+    def history(
+        self,
+        symbol: str,
+        start: datetime | date | None = None,
+        end: datetime | date | None = None,
+    ) -> pl.DataFrame:
+        """The summary rows of ``symbol`` with ``start <= as_of <= end``, oldest first
+        (newest last), in :data:`~data_adapters.store.HISTORY_SCHEMA`. A ``date`` bound is a
+        whole New York day. Read from the manifests alone: no chain is opened."""
+        lo_day, lo = _bound(start, "start")
+        hi_day, hi = _bound(end, "end")
+        sym, parts = self._require(symbol)
+        rows = []
+        for day, folder in parts:
+            if (lo_day is not None and day < lo_day) or (hi_day is not None and day > hi_day):
+                continue
+            for e in self._entries(sym, day, folder):
+                if (lo is None or e.as_of >= lo) and (hi is None or e.as_of <= hi):
+                    rows.append(summary_row(sym, e.as_of, day, decode_summary(e.summary)))
+        return pl.DataFrame(rows, schema=HISTORY_SCHEMA)
+
+    def list(self, symbol: str | None = None) -> builtins.list[StoredSnapshot]:
+        """Every listed snapshot (of ``symbol``, or of all symbols), by symbol then as_of."""
+        symbols = [check_symbol(symbol)] if symbol is not None else self.symbols()
+        out = []
+        for sym in symbols:
+            for day, folder in self._partitions(sym):
+                out += [_listed(sym, day, folder, e) for e in self._entries(sym, day, folder)]
+        return out
+
+    def verify(self) -> VerifyReport:
+        """Read every listed file and check it against its manifest (see ``verify``)."""
+        from data_adapters.store.verify import verify
+
+        return verify(self)
+
+    def writer(
+        self,
+        timeout: float = 0.0,
+        *,
+        poll: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> StoreWriter:
+        """Open the one writer (see :class:`StoreWriter`)."""
+        return StoreWriter(self, timeout, poll=poll, clock=clock, sleep=sleep)
+
+
+def _bound(value: datetime | date | None, name: str) -> tuple[date | None, datetime | None]:
+    """(New York day, instant) limits of a history bound."""
+    if value is None:
+        return None, None
+    if isinstance(value, datetime):
+        instant = _aware(value, name)
+        assert instant is not None
+        return new_york_date(instant), instant
+    if isinstance(value, date):
+        return value, None
+    raise StoreError(f"{name} must be a datetime or a date, not {value!r}")
+
+
+class StoreWriter:
+    """The one writer of a store (a context manager; not for use from several threads).
+
+    Opening takes the writer lock (``timeout`` seconds of waiting, 0 = fail at once with
+    :class:`~data_adapters.store.StoreLockedError`), creates the store when new, and
+    cleans up after a writer that was killed (:attr:`recovered`). Writes are durable when
+    :meth:`put` returns.
+    """
+
+    def __init__(
+        self,
+        store: SnapshotStore,
+        timeout: float = 0.0,
+        *,
+        poll: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> None:
+        self.store = store
+        self.root = store.root
+        try:
+            _mkdirs(self.root)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store {self.root}: {exc}") from exc
+        self._lock = WriterLock(self.root / LOCK_FILE, timeout, poll=poll, clock=clock, sleep=sleep)
+        self._lock.acquire()
+        try:
+            if not store.exists():
+                marker = {"format": FORMAT, "schema": SCHEMA_VERSION}
+                _write_atomic(self.root / STORE_FILE, (json.dumps(marker) + "\n").encode())
+            self.recovered = self._recover()
+        except OSError as exc:
+            self._lock.release()
+            raise StoreError(f"cannot open the store {self.root} for writing: {exc}") from exc
+        except BaseException:
+            self._lock.release()
+            raise
+        self._journaled: set[tuple[str, date]] = set()
+        self._cache: OrderedDict[tuple[str, date], builtins.list[Entry]] = OrderedDict()
+        self._dirty = False
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"StoreWriter(root={str(self.root)!r}, closed={self._closed})"
+
+    def __enter__(self) -> StoreWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # -- recovery --------------------------------------------------------------------------
+    def _journal_path(self) -> Path:
+        return self.root / JOURNAL_FILE
+
+    def _recover(self) -> Recovery:
+        """Remove temporary files and unlisted data files from every partition the journal
+        names (the partitions an unfinished writer touched), then empty the journal."""
+        temps = [self.root / n for n in os.listdir(self.root) if is_temp_file(n)]
+        orphans: builtins.list[Path] = []
+        try:
+            raw = self._journal_path().read_bytes()
+        except FileNotFoundError:
+            raw = b""
+        touched = set()
+        for line in raw.split(b"\n")[:-1]:  # only complete lines: a torn last line wrote nothing
+            key = _parse_journal_line(line)
+            if key is not None:
+                touched.add(key)
+        for path in temps:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        for sym, day in sorted(touched):
+            t, o = self._clean(sym, day)
+            temps += t
+            orphans += o
+        self._reset_journal()
+        return Recovery(
+            temp_files=tuple(str(p) for p in temps),
+            orphans=tuple(str(p) for p in orphans),
+            partitions=len(touched),
+        )
+
+    def _clean(self, symbol: str, day: date) -> tuple[builtins.list[Path], builtins.list[Path]]:
+        """Remove the partition's temporary files and unlisted data files (and the folder
+        when a first write left it empty); return what was removed."""
+        sym_folder = self.root / symbol_dir(symbol)
+        folder = sym_folder / partition_dir(day)
+        try:
+            names = os.listdir(folder)
+        except FileNotFoundError:
+            return [], []
+        temps = [folder / n for n in names if is_temp_file(n)]
+        try:
+            listed = {e.file for e in read_manifest(folder / MANIFEST_FILE, symbol, day) or []}
+            orphans = [folder / n for n in names if is_data_file(n) and n not in listed]
+        except StoreError:
+            orphans = []  # a damaged manifest: leave its files alone for verify to report
+        for path in temps + orphans:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        if temps or orphans:
+            _fsync_dir(folder)
+        if not (folder / MANIFEST_FILE).exists():
+            with contextlib.suppress(OSError):  # only when empty
+                folder.rmdir()
+                sym_folder.rmdir()
+        return temps, orphans
+
+    def _reset_journal(self) -> None:
+        path = self._journal_path()
+        with open(path, "wb") as fh:
+            fh.flush()
+            os.fsync(fh.fileno())
+        _fsync_dir(self.root)
+
+    def _journal(self, symbol: str, day: date) -> None:
+        """Record, durably, that this writer is about to write into a partition."""
+        if (symbol, day) in self._journaled:
+            return
+        if len(self._journaled) >= _JOURNALED_PARTITIONS and not self._dirty:
+            # every earlier commit finished (no temp file, nothing unlisted): start afresh,
+            # so that the journal, and a recovery, stay small during a long backfill
+            self._reset_journal()
+            self._journaled.clear()
+        line = f"{symbol_dir(symbol)}/{partition_dir(day)}\n".encode()
+        with open(self._journal_path(), "ab") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+        self._journaled.add((symbol, day))
+
+    # -- writing ---------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("the store writer is closed")
+
+    def _entries(self, symbol: str, day: date) -> builtins.list[Entry]:
+        """The partition's entries, from a bounded cache (this is the only writer, so what
+        it read or wrote last is what is on disk)."""
+        key = (symbol, day)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        folder = self.root / symbol_dir(symbol) / partition_dir(day)
+        return self._remember(key, read_manifest(folder / MANIFEST_FILE, symbol, day) or [])
+
+    def _remember(
+        self, key: tuple[str, date], entries: builtins.list[Entry]
+    ) -> builtins.list[Entry]:
+        self._cache[key] = entries
+        self._cache.move_to_end(key)
+        while len(self._cache) > _CACHED_PARTITIONS:
+            self._cache.popitem(last=False)
+        return entries
+
+    def contains(self, symbol: str, as_of: datetime) -> bool:
+        """Whether a snapshot of ``symbol`` at exactly ``as_of`` is stored."""
+        instant = _aware(as_of)
+        assert instant is not None
+        sym = check_symbol(symbol)
+        return any(e.as_of == instant for e in self._entries(sym, new_york_date(instant)))
+
+    def put(self, item: ChainSnapshot | StoredRecord, *, replace: bool = False) -> str:
+        """Store one snapshot (or a record made by :func:`make_record`); see :meth:`put_many`."""
+        return self.put_many([item], replace=replace)[0]
+
+    def put_many(
+        self, items: Iterable[ChainSnapshot | StoredRecord], *, replace: bool = False
+    ) -> builtins.list[str]:
+        """Store snapshots; one status per item: ``"written"``, ``"skipped"`` (that symbol
+        and as_of is already stored: the stored one is kept unless ``replace``, and an
+        identical one is always skipped) or ``"replaced"``. Each partition's files are
+        written and synced first, then its manifest, once per call."""
+        self._check_open()
+        records = [i if isinstance(i, StoredRecord) else make_record(i) for i in items]
+        statuses = ["skipped"] * len(records)
+        groups: dict[tuple[str, date], builtins.list[int]] = {}
+        for i, rec in enumerate(records):
+            groups.setdefault((rec.symbol, new_york_date(rec.as_of)), []).append(i)
+        for (sym, day), indices in groups.items():
+            try:
+                self._commit(sym, day, [(i, records[i]) for i in indices], statuses, replace)
+            except OSError as exc:
+                self._dirty = True
+                raise StoreError(f"cannot write {sym} {day} into {self.root}: {exc}") from exc
+            except BaseException:
+                self._dirty = True
+                raise
+        return statuses
+
+    def _commit(
+        self,
+        symbol: str,
+        day: date,
+        group: builtins.list[tuple[int, StoredRecord]],
+        statuses: builtins.list[str],
+        replace: bool,
+    ) -> None:
+        current = {e.as_of: e for e in self._entries(symbol, day)}
+        new: dict[datetime, StoredRecord] = {}
+        for i, rec in group:
+            old = current.get(rec.as_of)
+            if rec.as_of in new or (old is not None and (not replace or old.sha256 == rec.sha256)):
+                continue
+            new[rec.as_of] = rec
+            statuses[i] = "written" if old is None else "replaced"
+        if not new:
+            return
+        folder = self.root / symbol_dir(symbol) / partition_dir(day)
+        self._journal(symbol, day)
+        _mkdirs(folder)
+        merged = dict(current)
+        for as_of, rec in new.items():
+            name = data_file_name(as_of, rec.sha256)
+            _write_atomic(folder / name, rec.payload)
+            merged[as_of] = Entry(
+                as_of, name, rec.rows, len(rec.payload), rec.sha256, dict(rec.summary)
+            )
+        entries = sorted(merged.values(), key=lambda e: e.as_of)
+        _write_atomic(folder / MANIFEST_FILE, encode_manifest(symbol, day, entries))
+        self._remember((symbol, day), entries)
+        stale = [current[t].file for t in new if t in current and current[t].file != merged[t].file]
+        for name in stale:
+            with contextlib.suppress(FileNotFoundError):
+                (folder / name).unlink()
+        if stale:
+            _fsync_dir(folder)
+
+    def close(self) -> None:
+        """Finish: empty the journal (after cleaning up if a write failed midway) and
+        release the lock. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._dirty:
+                for sym, day in sorted(self._journaled):
+                    self._clean(sym, day)
+            self._reset_journal()
+        finally:
+            self._lock.release()
+
+
+def _parse_journal_line(line: bytes) -> tuple[str, date] | None:
+    try:
+        text = line.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    head, sep, tail = text.partition("/")
+    symbol = parse_symbol_dir(head) if sep else None
+    day = parse_partition_dir(tail)
+    return None if symbol is None or day is None else (symbol, day)
