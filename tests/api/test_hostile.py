@@ -13,14 +13,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from api.app import create_app
 from api.config import ServerSettings
 from api.guards import BAD_REQUEST
 from api.service import AnalysisService
+from data_adapters.errors import InvalidSymbolError
+from data_adapters.symbols import check_symbol
 from engine.chain import ChainSnapshot
 from tests.api.conftest import KEY
 from tests.api.live import PinnedSource, ServerProcess, ThreadServer, get_request, raw_request
@@ -270,3 +275,25 @@ def test_stock_uvicorn_answers_unparseable_requests_itself(
     response = raw_request(server.port, b"GARBAGE\r\n\r\n")
     assert response.status == 400
     assert response.headers["content-type"].startswith("text/plain")
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(min_size=1, max_size=30))
+def test_fuzzed_path_symbols_are_answered_in_json_never_a_500(
+    counting: tuple[ThreadServer, CountingSource], text: str
+) -> None:
+    """Any text in the path: a JSON answer — 400 invalid_symbol for text outside the grammar
+    (the provider never asked), else what the source says about that symbol."""
+    server, source = counting
+    before = len(source.asked)
+    response = get(server, "/v1/exposure/levels/" + quote(text, safe=""))
+    status = response.status  # type: ignore[attr-defined]
+    assert status in (200, 400, 404), (text, status)
+    body = response.json()  # type: ignore[attr-defined]
+    try:
+        check_symbol(text)
+    except InvalidSymbolError:
+        assert status == 400 and body["error"] == "invalid_symbol"
+        assert len(source.asked) == before
