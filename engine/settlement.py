@@ -41,10 +41,13 @@ from __future__ import annotations
 import functools
 import warnings
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final, Literal, TypeAlias
 from zoneinfo import ZoneInfo
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from engine.errors import CalendarError, ConfigurationError, InvalidHeaderError
@@ -56,12 +59,14 @@ __all__ = [
     "NEW_YORK",
     "ROOT_RULES",
     "Rule",
+    "SessionTable",
     "closes_late",
     "option_close",
     "quote_time",
     "register_late_close",
     "register_root",
     "rule_for",
+    "session_table",
     "settlement_instant",
     "settlement_instants",
     "with_settlement",
@@ -144,8 +149,20 @@ def rule_for(root: str | None, model: str | None = "bsm") -> Rule:
     return _MODEL_DEFAULT.get(model or "bsm", "pm_close")
 
 
+@dataclass(frozen=True, slots=True)
+class SessionTable:
+    """Every NYSE session of :data:`CALENDAR_RANGE`: ``days`` (``datetime64[D]``, ascending),
+    ``opens_us`` and ``closes_us`` (int64 µs since the epoch, UTC; early closes included)."""
+
+    days: npt.NDArray[np.datetime64]
+    opens_us: npt.NDArray[np.int64]
+    closes_us: npt.NDArray[np.int64]
+
+
 @functools.cache
-def _closes() -> dict[date, datetime]:
+def session_table() -> SessionTable:
+    """The one NYSE session table of the project (loaded once per process; the demo market,
+    the store and the settlement rules all read it)."""
     # Deferred: a pandas-heavy import, only needed when building chains. The library's own
     # use of pandas APIs deprecated in pandas 3 warns; those warnings are not ours to fix.
     with warnings.catch_warnings():
@@ -156,9 +173,20 @@ def _closes() -> dict[date, datetime]:
         cal = exchange_calendars.get_calendar(
             "XNYS", start=CALENDAR_RANGE[0].isoformat(), end=CALENDAR_RANGE[1].isoformat()
         )
-        sessions = [s.date() for s in cal.sessions]
-        closes = [c.to_pydatetime().astimezone(UTC) for c in cal.closes]
-    return dict(zip(sessions, closes, strict=True))
+        days = np.asarray(cal.sessions_nanos, dtype=np.int64) // 86_400_000_000_000
+        opens = np.asarray(cal.opens_nanos, dtype=np.int64) // 1000
+        closes = np.asarray(cal.closes_nanos, dtype=np.int64) // 1000
+    return SessionTable(days.astype("datetime64[D]"), opens, closes)
+
+
+@functools.cache
+def _closes() -> dict[date, datetime]:
+    table = session_table()
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return {
+        day: epoch + timedelta(microseconds=int(us))
+        for day, us in zip(table.days.astype(date).tolist(), table.closes_us.tolist(), strict=True)
+    }
 
 
 @functools.cache

@@ -12,17 +12,14 @@ fraction of the session gone by at ``as_of``: 0 before the open (and on non-sess
 
 from __future__ import annotations
 
-import functools
-import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import numpy.typing as npt
 
-from engine.settlement import CALENDAR_RANGE
+from engine.settlement import SessionTable, session_table
 
 __all__ = [
     "FIRST_DAY",
@@ -59,31 +56,9 @@ def from_us(micros: int) -> datetime:
     return EPOCH + timedelta(microseconds=int(micros))
 
 
-@dataclass(frozen=True, slots=True)
-class SessionTable:
-    """All sessions: ``days`` (datetime64[D]), ``opens_us`` and ``closes_us`` (int64 UTC µs)."""
-
-    days: npt.NDArray[np.datetime64]
-    opens_us: npt.NDArray[np.int64]
-    closes_us: npt.NDArray[np.int64]
-
-
-@functools.cache
 def sessions() -> SessionTable:
-    """The NYSE session table (loaded once per process)."""
-    with warnings.catch_warnings():
-        # The calendar library uses pandas APIs that pandas 3 deprecates; not ours to fix.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        import exchange_calendars
-
-        cal = exchange_calendars.get_calendar(
-            "XNYS", start=CALENDAR_RANGE[0].isoformat(), end=CALENDAR_RANGE[1].isoformat()
-        )
-        days = np.asarray(cal.sessions_nanos, dtype=np.int64) // 86_400_000_000_000
-        opens = np.asarray(cal.opens_nanos, dtype=np.int64) // 1000
-        closes = np.asarray(cal.closes_nanos, dtype=np.int64) // 1000
-    return SessionTable(days.astype("datetime64[D]"), opens, closes)
+    """The NYSE session table (:func:`engine.settlement.session_table`, loaded once)."""
+    return session_table()
 
 
 def session_index(day: date) -> int:

@@ -11,32 +11,19 @@ belongs to the session whose quotes it carries (``docs/quote-time.md``).
 
 from __future__ import annotations
 
-import functools
-import warnings
 from datetime import date, datetime
 
 import numpy as np
 import numpy.typing as npt
 
 from data_adapters.store.errors import StoreError
-from engine.settlement import CALENDAR_RANGE, NEW_YORK
+from engine.settlement import CALENDAR_RANGE, NEW_YORK, session_table
 
 __all__ = ["is_session", "session_before", "session_of", "sessions_between"]
 
 
-@functools.cache
 def _days() -> npt.NDArray[np.datetime64]:
-    with warnings.catch_warnings():
-        # The calendar library uses pandas APIs that pandas 3 deprecates; not ours to fix.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        import exchange_calendars
-
-        cal = exchange_calendars.get_calendar(
-            "XNYS", start=CALENDAR_RANGE[0].isoformat(), end=CALENDAR_RANGE[1].isoformat()
-        )
-        days = np.asarray(cal.sessions_nanos, dtype=np.int64) // 86_400_000_000_000
-    return days.astype("datetime64[D]")
+    return session_table().days
 
 
 def _check(day: date) -> np.datetime64:
