@@ -1,4 +1,4 @@
-"""The canonical option chain (DESIGN §2) and its validator.
+"""The canonical option chain (docs/conventions.md) and its validator.
 
 A :class:`ChainSnapshot` is a small frozen header plus one polars DataFrame with one row per
 contract, in the exact columns and dtypes of :data:`SCHEMA`. Every adapter produces one and
@@ -184,7 +184,7 @@ def empty_frame() -> pl.DataFrame:
 
 @dataclass(frozen=True, slots=True)
 class ChainSnapshot:
-    """One option chain at one instant: the header of DESIGN §2 plus the contract frame.
+    """One option chain at one instant: the header plus the contract frame (docs/conventions.md).
 
     ``as_of`` must be timezone-aware (it is normalized to UTC by :func:`validate`) and is
     the time the quotes were made; ``fetched_at`` (optional, timezone-aware) is when the data
@@ -230,7 +230,7 @@ class ValidatedChain:
         return self.used.height
 
     def data_quality(self) -> dict[str, object]:
-        """``{"contracts_used": int, "excluded": {reason: count}}`` as API.md sends it."""
+        """``{"contracts_used": int, "excluded": {reason: count}}`` as the API sends it."""
         return {"contracts_used": self.contracts_used, "excluded": dict(self.excluded)}
 
 

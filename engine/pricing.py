@@ -73,7 +73,7 @@ class PricedChain:
         return self.validated.snapshot.spot
 
     def data_quality(self) -> dict[str, object]:
-        """``{"contracts_used": int, "excluded": {reason: count}}`` (API.md ``data_quality``)."""
+        """``{"contracts_used": int, "excluded": {reason: count}}`` (the API's ``data_quality``)."""
         return {"contracts_used": self.contracts.height, "excluded": dict(self.excluded)}
 
 

@@ -43,7 +43,7 @@ DateArrayLike: TypeAlias = npt.ArrayLike | pl.Series | Sequence[date]
 
 
 class ZeroDte(NamedTuple):
-    """The summary's ``zero_dte`` object (API.md)."""
+    """The summary's ``zero_dte`` object (the API summary)."""
 
     net_gex: float
     pct_of_total_gex: float | None
