@@ -36,7 +36,7 @@ from typing import Any, Final
 import polars as pl
 
 from data_adapters.errors import SourceConfigError
-from data_adapters.http import HttpConfig
+from data_adapters.http import HttpConfig, with_limits
 from data_adapters.settings import DEFAULT_DIV_YIELD, DEFAULT_RATE, Settings
 from engine.chain import RATE_BOUND, SCHEMA, ChainSnapshot
 from engine.settlement import quote_time, with_settlement
@@ -364,7 +364,8 @@ def number_setting(settings: Settings, key: str, default: float | None) -> float
 
 
 def http_config_from(settings: Settings, **overrides: Any) -> HttpConfig:
-    """``timeout`` (s), ``max_attempts`` and ``max_pages`` settings over the defaults."""
+    """``timeout`` (s), ``max_attempts``, ``max_pages``, ``deadline`` (s) and
+    ``max_body_bytes`` settings over the defaults (every HTTP source reads them)."""
     base = HttpConfig(**overrides)
     timeout = _float_setting(settings, "timeout", base.timeout)
     attempts = int(_float_setting(settings, "max_attempts", base.max_attempts))
@@ -373,8 +374,11 @@ def http_config_from(settings: Settings, **overrides: Any) -> HttpConfig:
         raise SourceConfigError(
             settings.source, "timeout must be > 0, max_attempts and max_pages >= 1"
         )
-    return HttpConfig(
-        **{**overrides, "timeout": timeout, "max_attempts": attempts, "max_pages": pages}
+    return with_limits(
+        settings,
+        HttpConfig(
+            **{**overrides, "timeout": timeout, "max_attempts": attempts, "max_pages": pages}
+        ),
     )
 
 

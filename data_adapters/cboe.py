@@ -1,6 +1,6 @@
 """Cboe delayed quotes: the free JSON over HTTP or from a file, and the quote-table CSV file.
 
-JSON (``PROVIDERS.md`` §3): ``GET {base_url}/{SYM}.json`` with
+JSON (``docs/providers.md`` §3): ``GET {base_url}/{SYM}.json`` with
 ``base_url = https://cdn.cboe.com/api/global/delayed_quotes/options``; indices take a leading
 underscore (``_SPX``, ``_NDX``, ``_RUT``, ``_VIX``, ``_XSP``), equities and ETFs do not. One
 body holds the whole chain (about 15 minutes delayed); no auth, no pagination. Units and

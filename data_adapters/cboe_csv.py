@@ -1,6 +1,6 @@
 """The Cboe "quote table" CSV (the "Download CSV" button on cboe.com's option-chain pages).
 
-Layout (``../shared/data/README.md``):
+Layout (``docs/providers.md`` §3.2):
 
 - line 1, after optional blank lines: ``<name>,Last: <spot>,Change: <chg>``
 - line 2: ``"Date: <when>",Bid: ..`` with wordings such as ``January 7, 2024 at 10:52 AM EST``,

@@ -1,4 +1,4 @@
-"""Resilient HTTP shared by every provider adapter (DESIGN §6): one implementation, no copies.
+"""Resilient HTTP shared by every provider adapter (docs/providers.md): one implementation, no copies.
 
 :class:`HttpClient` wraps an :class:`httpx.Client` and adds, for every GET:
 

@@ -1,4 +1,4 @@
-"""Polygon.io / Massive.com REST (the same API under two hosts), ``PROVIDERS.md`` §1.
+"""Polygon.io / Massive.com REST (the same API under two hosts), ``docs/providers.md`` §1.
 
 Chain: ``GET /v3/snapshot/options/{asset}`` with ``limit=250``, an expiry window and a strike
 band, following ``next_url`` (an absolute URL with an opaque cursor and no key: it is

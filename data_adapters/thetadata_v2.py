@@ -1,4 +1,4 @@
-"""ThetaData terminal v2 REST (legacy, ``http://127.0.0.1:25510``), ``PROVIDERS.md`` §2.1.
+"""ThetaData terminal v2 REST (legacy, ``http://127.0.0.1:25510``), ``docs/providers.md`` §2.1.
 
 JSON envelope ``{"header": {"format": [...], "next_page": ...}, "response": [...]}``; columns
 are always looked up by their ``header.format`` names, never by position. Bulk responses are

@@ -9,7 +9,7 @@ month), ``weekly`` (Fridays), ``daily`` (any session).
 
 Roots follow the real products: ``SPX`` (AM-settled monthlies and LEAPS) beside ``SPXW``
 (PM-settled, every other expiry and the third Fridays too); ``NDX``/``NDXP`` likewise; stocks
-and ETFs use the symbol. CME (PROVIDERS.md §7), one root per expiration: ``ES`` quarterlies
+and ETFs use the symbol. CME (docs/providers.md §7), one root per expiration: ``ES`` quarterlies
 (American, exercising into the future), ``EW`` end-of-month, ``EW1``..``EW4`` Friday weeklies,
 ``E1A``..``E5D`` Monday-to-Thursday dailies (letter A-D = Monday-Thursday, digit = which
 occurrence of that weekday in the month); NQ uses ``NQ``, ``QNE``, ``QN1``..``QN4``,

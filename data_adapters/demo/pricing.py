@@ -14,7 +14,7 @@ Quotes: the spread is ``min(a, theo) + b·√theo`` (premium units) times ``(1 +
 per-contract factor in [0.8, 1.3]; bid and ask are the theoretical value ∓ half of it rounded outward to
 the tick, a bid under one tick is 0 and the ask is at least one tick. Tick schemes:
 ``index`` (SPX, NDX) 0.05 below 3.00 and 0.10 from 3.00; ``penny`` (ETFs, stocks) 0.01 / 0.05;
-``cme`` 0.05 up to and including 5.00, 0.25 above (PROVIDERS.md §7).
+``cme`` 0.05 up to and including 5.00, 0.25 above (docs/providers.md §7).
 """
 
 from __future__ import annotations

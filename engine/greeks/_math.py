@@ -5,11 +5,23 @@ llvmlite ships no vector math library), which keeps every loop that calls them s
 versions use only +, -, *, /, ``sqrt``, ``floor``, comparisons and bit casts, all of which
 have vector instructions, and are accurate to about one unit in the last place:
 
-- :func:`exp_` — Cody-Waite reduction by ln 2 (``floor``, never the ``1.5·2^52`` rounding
-  trick that fast-math would fold away), a degree-13 Taylor polynomial on |r| ≤ ln2/2, and
-  2^n assembled from its exponent bits.
+- :func:`exp_` — Cody-Waite reduction by ln 2, a degree-13 Taylor polynomial on
+  |r| ≤ ln2/2, and the scale 2^n assembled in the exponent bits. n is rounded with the
+  ``1.5·2^52`` shifter: ``t = x·log2(e) + 1.5·2^52`` leaves round(x·log2(e)) in t's low
+  mantissa bits, ``n = t − 1.5·2^52`` is that integer as a double, and 2^n is the int64 view
+  of t plus 1023, shifted left by 52 — no float↔int conversion anywhere.
 - :func:`log_` — fdlibm's ``__ieee754_log`` algorithm: exponent and mantissa from the bits,
-  mantissa folded into [√2/2, √2), a degree-14 odd series in s = f/(2+f).
+  mantissa folded into [√2/2, √2), a degree-14 odd series in s = f/(2+f); the exponent
+  becomes a double by writing it under the exponent of 2^52 and subtracting 2^52 + 1023.
+
+No float↔int64 conversion appears in any of them, on purpose: x86 has packed double↔int64
+conversions (``vcvttpd2qq``, ``vcvtqq2pd``) only with AVX-512DQ. On AVX2 (every AMD CPU
+before Zen 4, Intel client CPUs) LLVM extracts each lane, converts it with scalar
+``vcvttsd2si``/``vcvtsi2sd`` and reinserts it, which made the AVX2 kernels 2.5-3.5x slower
+per contract than the AVX-512 build of the same source. The shifter trick relies on IEEE
+evaluation order: it must never be compiled with ``fastmath`` (``reassoc`` folds
+``(t + c) − c`` to ``t``); :mod:`engine._jit` does not set it, and a test checks the
+rounding.
 - :func:`ncdf` — the standard normal distribution function, W. J. Cody's rational
   Chebyshev approximations (ACM TOMS 715, the algorithm of R's ``pnorm``), with the tail
   factor exp(-x²/2) computed from an exact split of x² so the far tails keep full relative
@@ -106,6 +118,9 @@ SQRT2 = 1.4142135623730951
 
 EXP_MIN = -708.3  # below: result is subnormal or zero; returned as 0
 EXP_MAX = 709.0
+SHIFTER = 6755399441055744.0  # 1.5·2^52: x + SHIFTER rounds x to an integer (|x| < 2^51)
+TWO52_BIAS = 4503599627371519.0  # 2^52 + 1023
+EXP_FIELD = np.int64(0x4330000000000000)  # the exponent field of 2^52
 
 
 @intrinsic
@@ -134,7 +149,10 @@ def _f64_as_i64(typingctx, x):  # type: ignore[no-untyped-def]
 def exp_(x: float) -> float:
     """e**x to ~1 ulp for x in [-708.3, 709]; 0 below, exp(709) above, NaN for NaN."""
     xc = min(max(x, EXP_MIN), EXP_MAX)
-    n = math.floor(xc * LOG2E + 0.5)
+    # n = round(xc/ln 2) (ties to even) without a float->int conversion: t's low mantissa
+    # bits hold n, and t - SHIFTER is n exactly as a double (|n| <= 1023)
+    t = xc * LOG2E + SHIFTER
+    n = t - SHIFTER
     r = (xc - n * LN2_HI) - n * LN2_LO
     p = 1.0 / 6227020800.0
     p = p * r + 1.0 / 479001600.0
@@ -150,7 +168,9 @@ def exp_(x: float) -> float:
     p = p * r + 0.5
     p = p * r + 1.0
     p = p * r + 1.0
-    scale: float = _i64_as_f64((np.int64(n) + np.int64(1023)) << np.int64(52))  # type: ignore[call-arg]
+    # bits(t) = 0x4338000000000000 + n; adding the bias 1023 and shifting the sum left by 52
+    # leaves exactly (n + 1023) << 52, the bits of 2^n (the constant's bits shift out)
+    scale: float = _i64_as_f64((_f64_as_i64(t) + np.int64(1023)) << np.int64(52))  # type: ignore[call-arg]
     y = p * scale
     y = 0.0 if x < EXP_MIN else y
     return x if x != x else y
@@ -160,11 +180,15 @@ def exp_(x: float) -> float:
 def log_(x: float) -> float:
     """Natural log to ~1 ulp for positive normal x; NaN for x <= 0 or NaN."""
     bits: int = _f64_as_i64(x)  # type: ignore[call-arg]
-    k = (bits >> np.int64(52)) - np.int64(1023)
+    # the biased exponent e (0..2046 for positive x) written under the exponent of 2^52 is
+    # the double 2^52 + e; subtracting 2^52 + 1023 leaves e - 1023 exactly, with no
+    # int->float conversion (negative x give garbage here and NaN below)
+    e2 = _i64_as_f64(((bits >> np.int64(52)) & np.int64(0x7FF)) | EXP_FIELD)  # type: ignore[call-arg]
+    dk = e2 - TWO52_BIAS
     m = _i64_as_f64((bits & np.int64(0x000FFFFFFFFFFFFF)) | np.int64(0x3FF0000000000000))  # type: ignore[call-arg]
     big = m > SQRT2
     m = m * 0.5 if big else m
-    k = k + 1 if big else k
+    dk = dk + 1.0 if big else dk
     f = m - 1.0
     s = f / (2.0 + f)
     z = s * s
@@ -173,7 +197,6 @@ def log_(x: float) -> float:
     t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)))
     R = t2 + t1
     hfsq = 0.5 * f * f
-    dk = float(k)
     y = dk * LN2_HI - ((hfsq - (s * (hfsq + R) + dk * LN2_LO)) - f)
     return y if x > 0.0 else math.nan
 

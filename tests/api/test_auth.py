@@ -39,7 +39,7 @@ def _urls(http: httpx.Client) -> list[str]:
 
 def test_every_endpoint_but_health_refuses_a_missing_or_wrong_key(http: httpx.Client) -> None:
     urls = _urls(http)
-    assert "/health" in urls and len(urls) == 14
+    assert "/health" in urls and len(urls) == 16
     for url in urls:
         if url == "/health":
             continue

@@ -43,11 +43,13 @@ _REAL_BUILD = cli_options.build_service
 _SERVICES: dict[tuple[Any, ...], AnalysisService] = {}
 
 
-def cached_build(source: str, settings: dict[str, Any], preset: str, ttl: float) -> AnalysisService:
+def cached_build(
+    source: str, settings: dict[str, Any], preset: str, ttl: float, store: str | None = None
+) -> AnalysisService:
     """The real factory, memoized with a long TTL so repeated runs see one snapshot."""
-    key = (source, tuple(sorted(settings.items())), preset)
+    key = (source, tuple(sorted(settings.items())), preset, store)
     if key not in _SERVICES:
-        _SERVICES[key] = _REAL_BUILD(source, settings, preset, 3600.0)
+        _SERVICES[key] = _REAL_BUILD(source, settings, preset, 3600.0, store=store)
     return _SERVICES[key]
 
 
@@ -332,6 +334,7 @@ def test_serve_defaults_to_the_demo_on_loopback(
             "preset": "native",
             "ttl": 15.0,
             "log_level": "info",
+            "store": None,
         }
     ]
 
@@ -354,6 +357,18 @@ def test_serve_passes_source_settings(
         "perfiliev",
         5.0,
     )
+    assert call["store"] is None
+
+
+def test_serve_passes_the_store(
+    runner: CliRunner, fake_server: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    result = invoke(runner, "serve", "--store", str(tmp_path / "store"))
+    assert result.exit_code == 0, result.output
+    assert fake_server[0]["store"] == str(tmp_path / "store")
+    stored = invoke(runner, "serve", "--source", "store", "--store", str(tmp_path))
+    assert stored.exit_code == 0, stored.output
+    assert fake_server[1]["source_settings"] == {"root": str(tmp_path)}
 
 
 def test_serve_errors_are_one_line(runner: CliRunner, fake_server: list[dict[str, Any]]) -> None:

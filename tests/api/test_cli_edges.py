@@ -26,7 +26,7 @@ COMMANDS = [
 def built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
 
-    def refuse(source: str, *args: Any) -> Any:
+    def refuse(source: str, *args: Any, **kwargs: Any) -> Any:
         calls.append(source)
         raise AssertionError("no source may be built")
 

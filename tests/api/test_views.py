@@ -8,6 +8,7 @@ import math
 from datetime import UTC, date, datetime
 from typing import Any
 
+import polars as pl
 import pytest
 from pydantic import BaseModel
 
@@ -22,9 +23,11 @@ from api.schemas.exposure import (
     SummaryResponse,
     VexResponse,
 )
+from api.schemas.history import HistoryResponse, OiDiffResponse
 from api.schemas.reference import OptionsResponse, ScanResponse, StockQuoteResponse, SymbolsResponse
 from api.schemas.zero_dte import NoZeroDteResponse, ZeroDteResponse
 from api.service import AnalysisService
+from data_adapters.store import HISTORY_SCHEMA
 from engine.analysis import Analysis
 from tests.api.live import FRIDAY, PinnedSource
 
@@ -87,7 +90,19 @@ def test_strike_views_sum_to_the_net(spx: Analysis, view: Any, model: Any, name:
 def test_gex_oi_changes_are_null_without_history_and_filled_with_one(spx: Analysis) -> None:
     assert {r["call_oi_change"] for r in views.gex_view(spx)["strikes"]} == {None}
     strike = spx.levels.call_wall
-    rows = views.gex_view(spx, {(strike, True): 120, (strike, False): -7})["strikes"]
+    changes = pl.DataFrame(
+        {
+            "root": ["SPXW", "SPXW", "SPX"],
+            "expiration": [date(2026, 12, 18)] * 3,
+            "strike": [strike, strike, strike],
+            "is_call": [True, False, True],
+            "open_interest": [200, 10, 50],
+            "prior_oi": [100, 17, 30],
+            "oi_change": [100, -7, 20],
+            "volume": [5, 1, 0],
+        }
+    )
+    rows = views.gex_view(spx, changes)["strikes"]
     wall = next(r for r in rows if r["strike"] == strike)
     assert (wall["call_oi_change"], wall["put_oi_change"]) == (120, -7)
     assert {r["put_oi_change"] for r in rows if r["strike"] != strike} == {0}
@@ -112,6 +127,70 @@ def test_narrative_without_and_with_a_prior(spx: Analysis) -> None:
     prior = spx.net_gex / 2
     changed = views.narrative_view(spx, prior)["narrative"]["data"]
     assert changed["net_gex_change_pct"] == pytest.approx(100.0)
+
+
+def _changes(spx: Analysis) -> pl.DataFrame:
+    strike = spx.levels.call_wall
+    return pl.DataFrame(
+        {
+            "root": ["SPXW", "SPXW", "SPX", "SPXW"],
+            "expiration": [date(2026, 12, 18), date(2026, 12, 18), date(2026, 12, 18),
+                           date(2027, 1, 15)],
+            "strike": [strike, strike, strike, strike + 100.0],
+            "is_call": [True, False, True, False],
+            "open_interest": [200, 10, 50, 0],
+            "prior_oi": [100, 17, 30, 0],
+            "oi_change": [100, -7, 20, 0],
+            "volume": [5, 1, 0, 3],
+        }
+    )  # fmt: skip
+
+
+def test_narrative_lists_the_largest_oi_changes(spx: Analysis) -> None:
+    body = views.narrative_view(spx, spx.net_gex / 2, _changes(spx))
+    exact(NarrativeResponse, body)
+    strike = spx.levels.call_wall
+    assert body["narrative"]["data"]["top_oi_changes"] == [
+        {"strike": strike, "type": "C", "oi_change": 120, "volume": 5},
+        {"strike": strike, "type": "P", "oi_change": -7, "volume": 1},
+    ]
+
+
+def test_oi_diff_with_and_without_a_prior(spx: Analysis) -> None:
+    moment = datetime(2026, 11, 19, 21, 15, tzinfo=UTC)
+    body = views.oi_diff_view(spx, _changes(spx), moment, 2)
+    exact(OiDiffResponse, body)
+    assert body["prior_snapshot_available"] is True
+    assert body["prior_as_of"] == "2026-11-19T21:15:00Z"
+    assert (body["total_call_oi_change"], body["total_put_oi_change"]) == (120, -7)
+    assert [(r["type"], r["expiry"], r["oi_change"]) for r in body["top_oi_changes"]] == [
+        ("C", "2026-12-18", 100),
+        ("C", "2026-12-18", 20),
+    ]
+    assert body["top_oi_changes"][0]["today_oi"] == 200 and body["message"] is None
+    none = views.oi_diff_view(spx, None, None, 5, "why not")
+    exact(OiDiffResponse, none)
+    assert none["prior_snapshot_available"] is False and none["top_oi_changes"] == []
+    assert (none["total_call_oi_change"], none["message"]) == (0, "why not")
+
+
+def test_history_view_is_newest_last() -> None:
+    rows = [
+        {"symbol": "SPX", "as_of": datetime(2026, 11, 19, 21, 15, tzinfo=UTC),
+         "date": date(2026, 11, 19), "spot": 5700.0, "net_gex": float("nan"), "status": "ok"},
+        {"symbol": "SPX", "as_of": datetime(2026, 11, 20, 21, 15, tzinfo=UTC),
+         "date": date(2026, 11, 20), "spot": 5710.0, "net_gex": 1e9, "status": "ok"},
+    ]  # fmt: skip
+    frame = pl.DataFrame(rows, schema=dict(HISTORY_SCHEMA), strict=False)
+    body = views.history_view("SPX", frame, date(2026, 11, 1), date(2026, 11, 20))
+    exact(HistoryResponse, body)
+    assert body["as_of"] == "2026-11-20T21:15:00Z" and body["count"] == 2
+    assert (body["from"], body["to"]) == ("2026-11-01", "2026-11-20")
+    assert [r["underlying_price"] for r in body["history"]] == [5700.0, 5710.0]
+    assert body["history"][0]["net_gex"] is None  # never NaN on the wire
+    empty = views.history_view("SPX", frame.clear(), date(2026, 11, 1), date(2026, 11, 2))
+    exact(HistoryResponse, empty)
+    assert empty["as_of"] is None and empty["history"] == []
 
 
 def test_zero_dte_of_today(service: AnalysisService, spx: Analysis) -> None:

@@ -614,3 +614,12 @@ def test_rate_settings_are_bounded() -> None:
     with pytest.raises(SourceConfigError, match="must be a number"):
         cboe.create(Settings("cboe", {"div_yield": "abc"}, {}, {}))
     assert cboe.create(Settings("cboe", {"rate": "4e-2"}, {}, {}))._rates[0] == 0.04
+
+
+def test_cboe_reads_the_deadline_and_body_cap_settings() -> None:
+    """Like every HTTP source, the Cboe source honours ``deadline`` and ``max_body_bytes``."""
+    from data_adapters._frames import http_config_from
+    from data_adapters.settings import Settings
+
+    config = http_config_from(Settings("cboe", overrides={"deadline": 7, "max_body_bytes": 1024}))
+    assert config.deadline == 7.0 and config.max_body_bytes == 1024

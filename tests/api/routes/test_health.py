@@ -25,7 +25,8 @@ def test_openapi_declares_ids_tags_security_and_every_status(client: httpx.Clien
     assert set(operations) == {
         "exposure_summary", "exposure_gex", "exposure_dex", "exposure_vex", "exposure_chex",
         "exposure_levels", "exposure_narrative", "exposure_zero_dte", "exposure_profile",
-        "symbols", "options", "stock_quote", "scan", "health",
+        "exposure_oi_diff", "exposure_history", "symbols", "options", "stock_quote", "scan",
+        "health",
     }  # fmt: skip
     schemes = document["components"]["securitySchemes"]
     assert {s["name"] for s in schemes.values()} == {"X-Api-Key", "apiKey"}
