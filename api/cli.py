@@ -2,11 +2,16 @@
 
 ::
 
-    gex serve [--source NAME] [--host 127.0.0.1] [--port 8000]
-    gex summary|levels|narrative SYMBOL
+    gex serve [--source NAME] [--host 127.0.0.1] [--port 8000] [--store DIR]
+    gex summary|levels|narrative SYMBOL [--at ISO] [--store DIR]
     gex strikes SYMBOL --greek gex|dex|vex|chex [--expiration D] [--min-oi N] [--limit N]
     gex scan [SYMBOL ...]                 (none: every symbol of the source)
     gex watch SYMBOL ... [--interval S] [--webhook URL] [--polls N]
+    gex ingest SYMBOL ... [--at ISO]... [--every 60s [--until ISO]] [--store DIR]
+    gex backfill SYMBOL ... --from D --to D [--times HH:MM,...] [--workers N | --scheduler URL]
+    gex store list [--symbol S] | gex store verify
+    gex history SYMBOL [--days N] [--from D] [--to D]
+    gex oi-diff SYMBOL [--top N] [--at ISO]
     gex bench [NAME ...] [--quick]
 
 Data commands share ``--source``, ``--file``, ``--source-opt KEY=VALUE``, ``--preset``,
@@ -14,6 +19,12 @@ Data commands share ``--source``, ``--file``, ``--source-opt KEY=VALUE``, ``--pr
 exactly the body of the matching endpoint (the same :mod:`api.views` functions, through the
 same :class:`~api.service.AnalysisService`; ``gex scan`` as :mod:`api.cli_scan` says).
 Without it, rich tables (:mod:`api.cli_render`).
+
+Time (docs/store.md): ``--at ISO`` on every analysis command answers as of that instant;
+``--store DIR`` (or ``GEX_STORE``) makes a command store-aware: ``narrative`` and
+``strikes --greek gex`` then carry the changes since the prior session, exactly as the
+server started with ``--store`` answers them. ``ingest``, ``backfill`` and ``store`` fill
+and inspect the store (:mod:`api.cli_store`).
 
 Errors are one line on stderr, ``error: <message>``: exit 1 for data, configuration and
 runtime errors, 2 for usage errors, 130 when interrupted; never a traceback (set
@@ -26,23 +37,27 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console, RenderableType
+from rich.console import Console, Group, RenderableType
 
 from api import cli_render as render
+from api import cli_render_store as render_store
 from api.cli_errors import CommandError, GexGroup, UsageError, error_line
 from api.cli_options import (
     AsJson,
+    At,
     File,
     Invocation,
     Preset,
     Sets,
     Source,
     SourceOpts,
+    StoreDir,
     Symbol,
     check_date,
     check_symbols,
@@ -53,12 +68,15 @@ from api.views import (
     chex_view,
     dex_view,
     gex_view,
+    history_view,
     levels_view,
     narrative_view,
+    oi_diff_view,
     summary_view,
     vex_view,
 )
 from api.watch import Delivery, Observation, Watcher, WatchEvent, WebhookSender, redact_url
+from engine.analysis import Analysis
 from engine.errors import GexError
 from engine.presets import get_preset
 
@@ -108,6 +126,21 @@ def _invocation(**kwargs: Any) -> Invocation:
     return Invocation.create(**kwargs)
 
 
+def gex_body(run: Invocation, a: Analysis) -> dict[str, Any]:
+    """``/v1/exposure/gex`` of ``a`` with the OI changes of a store-aware service."""
+    prior = run.service.prior(a.symbol, a.as_of)
+    return gex_view(a, None if prior is None else run.service.oi_changes(a, prior))
+
+
+def narrative_body(run: Invocation, a: Analysis) -> dict[str, Any]:
+    """``/v1/exposure/narrative`` of ``a`` with the prior session of a store-aware service."""
+    prior = run.service.prior(a.symbol, a.as_of)
+    if prior is None:
+        return narrative_view(a)
+    net = run.service.prior_net_gex(a.symbol, a.as_of, run.preset, **run.options)
+    return narrative_view(a, net, run.service.oi_changes(a, prior))
+
+
 @app.command()
 def serve(
     source: Source = "demo",
@@ -120,12 +153,22 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     ttl: Annotated[float, typer.Option(min=0.0, help="Seconds analyses are cached.")] = 15.0,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            metavar="DIR",
+            file_okay=False,
+            help="Snapshot store: OI changes, prior sessions, ?at=, /history, /oi-diff "
+            "(default: $GEX_STORE when set, else none).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (FlashAlpha-compatible paths); with no options, the demo market.
 
     Blocks until Ctrl-C (a normal stop: exit 0).
     """
-    settings = source_settings(source, file, source_opt)
+    settings = source_settings(source, file, source_opt, store)
     name = get_preset(preset or "native").name
     try:
         from api.server import serve as run_server
@@ -144,6 +187,7 @@ def serve(
             preset=name,
             ttl=ttl,
             log_level=log_level,
+            store=None if store is None else str(store.expanduser()),
         )
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: a normal stop
         typer.echo("gex: server stopped", err=True)
@@ -158,11 +202,13 @@ def summary(
     preset: Preset = None,
     sets: Sets = None,
     as_json: AsJson = False,
+    at: At = None,
+    store: StoreDir = None,
 ) -> None:
     """Regime, gamma flip, net exposures, hedging estimate, 0DTE share, interpretation."""
     run = _invocation(
         source=source, file=file, source_opts=source_opt, preset=preset, sets=sets,
-        as_json=as_json,
+        as_json=as_json, at=at, store=store,
     )  # fmt: skip
     body = summary_view(run.analysis(symbol))
     _emit(run, body, lambda: render.summary_renderable(body, run.context))
@@ -177,11 +223,13 @@ def levels(
     preset: Preset = None,
     sets: Sets = None,
     as_json: AsJson = False,
+    at: At = None,
+    store: StoreDir = None,
 ) -> None:
     """Gamma flip, walls, max gamma strikes, highest OI and the 0DTE magnet."""
     run = _invocation(
         source=source, file=file, source_opts=source_opt, preset=preset, sets=sets,
-        as_json=as_json,
+        as_json=as_json, at=at, store=store,
     )  # fmt: skip
     body = levels_view(run.analysis(symbol))
     _emit(run, body, lambda: render.levels_tables(body, run.context))
@@ -196,14 +244,25 @@ def narrative(
     preset: Preset = None,
     sets: Sets = None,
     as_json: AsJson = False,
+    at: At = None,
+    store: StoreDir = None,
 ) -> None:
-    """The positioning in sentences: regime, levels, vanna, charm, 0DTE, outlook."""
+    """The positioning in sentences: regime, GEX change, levels, vanna, charm, 0DTE, outlook.
+
+    With a store the change since the prior session and its largest OI changes are real.
+    """
     run = _invocation(
         source=source, file=file, source_opts=source_opt, preset=preset, sets=sets,
-        as_json=as_json,
+        as_json=as_json, at=at, store=store,
     )  # fmt: skip
-    body = narrative_view(run.analysis(symbol))
-    _emit(run, body, lambda: render.narrative_renderable(body, run.context))
+    body = narrative_body(run, run.analysis(symbol))
+
+    def table() -> RenderableType:
+        text = render.narrative_renderable(body, run.context)
+        changes = render_store.oi_changes_table(body)
+        return text if changes is None else Group(text, changes)
+
+    _emit(run, body, table)
 
 
 @app.command()
@@ -223,13 +282,20 @@ def strikes(
     preset: Preset = None,
     sets: Sets = None,
     as_json: AsJson = False,
+    at: At = None,
+    store: StoreDir = None,
 ) -> None:
-    """Per-strike exposure: the table shows the largest |net| near spot."""
+    """Per-strike exposure: the table shows the largest |net| near spot.
+
+    With a store, --json gex rows carry the open-interest change since the prior session.
+    """
     run = _invocation(
         source=source, file=file, source_opts=source_opt, preset=preset, sets=sets,
         as_json=as_json, expiration=check_date(expiration, "--expiration"), min_oi=min_oi,
+        at=at, store=store,
     )  # fmt: skip
-    body = _VIEWS[greek](run.analysis(symbol))
+    a = run.analysis(symbol)
+    body = gex_body(run, a) if greek is Greek.gex else _VIEWS[greek](a)
     _emit(run, body, lambda: render.strikes_table(body, greek.value, limit, run.context))
 
 
@@ -246,6 +312,8 @@ def scan(
     preset: Preset = None,
     sets: Sets = None,
     as_json: AsJson = False,
+    at: At = None,
+    store: StoreDir = None,
 ) -> None:
     """Regime, flip distance and walls for many symbols, nearest flip first.
 
@@ -254,7 +322,7 @@ def scan(
     """
     run = _invocation(
         source=source, file=file, source_opts=source_opt, preset=preset, sets=sets,
-        as_json=as_json,
+        as_json=as_json, at=at, store=store,
     )  # fmt: skip
     if not symbols:
         with run.busy(f"Listing the symbols of {source}…"):
@@ -316,7 +384,7 @@ def watch(
     sender = None if webhook is None else WebhookSender(webhook)
     try:
         Watcher(
-            lambda symbol: run.service.analysis(symbol, run.preset, **run.options),
+            run.compute,
             symbols,
             interval=interval, sender=sender,
             on_poll=on_poll, on_event=on_event, on_error=on_error,
@@ -326,6 +394,64 @@ def watch(
     finally:
         if sender is not None:
             sender.close()
+
+
+@app.command()
+def history(
+    symbol: Symbol,
+    days: Annotated[
+        int | None, typer.Option(min=1, help="Days back from --to (default 30).")
+    ] = None,
+    from_day: Annotated[
+        str | None, typer.Option("--from", metavar="DATE", help="First New York day.")
+    ] = None,
+    to_day: Annotated[
+        str | None,
+        typer.Option("--to", metavar="DATE", help="Last New York day (default: the newest)."),
+    ] = None,
+    store: StoreDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """The stored summary series of SYMBOL (net exposures, flip, walls per snapshot)."""
+    start = check_date(from_day, "--from")
+    end = check_date(to_day, "--to")
+    if days is not None and start is not None:
+        raise UsageError("give --days or --from, not both")
+    if start is not None and end is not None and start > end:
+        raise UsageError(f"--from {start} is after --to {end}")
+    run = _invocation(
+        source="store", file=None, source_opts=None, preset=None, sets=None,
+        as_json=as_json, store=store, needs_store=True,
+    )  # fmt: skip
+    first = None if start is None else date.fromisoformat(start)
+    last = None if end is None else date.fromisoformat(end)
+    frame, lo, hi = run.service.history_rows(symbol, first, last, days)
+    body = history_view(symbol, frame, lo, hi)
+    _emit(run, body, lambda: render_store.history_table(body))
+
+
+@app.command("oi-diff")
+def oi_diff(
+    symbol: Symbol,
+    top: Annotated[int, typer.Option("--top", min=1, help="Contracts to list.")] = 20,
+    source: Source = "demo",
+    file: File = None,
+    source_opt: SourceOpts = None,
+    at: At = None,
+    store: StoreDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Open-interest change per contract since the prior session's stored snapshot."""
+    run = _invocation(
+        source=source, file=file, source_opts=source_opt, preset=None, sets=None,
+        as_json=as_json, at=at, store=store, needs_store=True,
+    )  # fmt: skip
+    a = run.service.analysis(symbol, at=run.at)
+    prior = run.service.prior(a.symbol, a.as_of)
+    changes = None if prior is None else run.service.oi_changes(a, prior)
+    why = f"No snapshot of {a.symbol} from the session before {a.as_of.date()} is stored."
+    body = oi_diff_view(a, changes, None if prior is None else prior.as_of, top, why)
+    _emit(run, body, lambda: render_store.oi_diff_table(body))
 
 
 def _benchmarks_root() -> Path | None:
@@ -356,6 +482,11 @@ def bench(
     code = subprocess.run(command, cwd=root, check=False).returncode
     if code != 0:
         raise CommandError(f"the benchmarks exited with status {code}")
+
+
+from api import cli_store  # noqa: E402  (registers ingest, backfill and store on ``app``)
+
+cli_store.register(app)
 
 
 def main() -> None:

@@ -74,7 +74,7 @@ SYMBOLS_PATTERN: Final = rf"^{_ONE}(,{_ONE}){{0,{MAX_SYMBOLS - 1}}}$"
 _DATE_RE: Final = re.compile(DATE_PATTERN)
 AT_PATTERN: Final = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,6})?)?"
-    r"([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+    r"([Zz]|[+-][0-9]{2}(:?[0-9]{2}(:?[0-9]{2}([.,][0-9]{1,6})?)?)?)$"
 )
 """``?at=``: an ISO-8601 instant with a zone (``2026-11-20T21:00:00Z``, ``...-05:00``)."""
 _AT_RE: Final = re.compile(AT_PATTERN)
@@ -302,7 +302,7 @@ Days = Annotated[
     Query(
         ge=1,
         le=36_600,
-        description="Days back from `to` (both included; default 30). Not with `from`.",
+        description="Days back from `to` (both included; default 30); ignored with `from`.",
     ),
 ]
 FromDay = Annotated[

@@ -159,7 +159,8 @@ def error_for(exc: GexError, symbol: str | None) -> ApiError | None:
         return ApiError(404, "symbol_not_found", f"No data for {name}.")
     if isinstance(exc, NoHistoryError):
         text = exc.message.strip().rstrip(".")
-        return ApiError(404, "no_snapshot", f"{text[:1].upper()}{text[1:]} ({name}).")
+        text = text if name in text else f"{text} ({name})"
+        return ApiError(404, "no_snapshot", f"{text[:1].upper()}{text[1:]}.")
     if isinstance(exc, NoContractsError):
         reason = _without_prefix(str(exc), name)
         return ApiError(404, "symbol_not_found", f"No data for {name} ({reason}).")

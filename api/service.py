@@ -75,7 +75,7 @@ from engine.changes import analysed_contracts, contract_changes, prior_open_inte
 from engine.errors import ConfigurationError, EmptySnapshotError, InvalidSpotError, NoContractsError
 from engine.options import AnalysisOptions, parse_options
 from engine.presets import get_preset
-from engine.settlement import NEW_YORK
+from engine.settlement import CALENDAR_RANGE, NEW_YORK
 
 __all__ = [
     "CACHED_CONTRACT_COLUMNS",
@@ -131,11 +131,22 @@ def compact(a: Analysis, columns: tuple[str, ...] = CACHED_CONTRACT_COLUMNS) -> 
 
 
 def _instant(at: datetime | None) -> datetime | None:
-    """``at`` in UTC; a naive datetime is a :class:`ConfigurationError`."""
+    """``at`` in UTC; a naive datetime is a :class:`ConfigurationError`, and an instant
+    outside the session calendar (:data:`engine.settlement.CALENDAR_RANGE`), where no
+    source or store can hold a snapshot, a :class:`NoHistoryError`."""
     if at is None:
         return None
     if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
         raise ConfigurationError(f"at must be a timezone-aware instant, not {at!r}")
+    try:
+        day = at.astimezone(NEW_YORK).date()
+    except OverflowError:
+        day = None
+    if day is None or not CALENDAR_RANGE[0] <= day <= CALENDAR_RANGE[1]:
+        first, last = CALENDAR_RANGE
+        raise NoHistoryError(
+            "history", f"{at.isoformat()} is outside the session calendar ({first} to {last})"
+        )
     return at.astimezone(UTC)
 
 
@@ -301,7 +312,7 @@ class AnalysisService:
         return self._cached(key, lambda: self._fetch(sym, when))
 
     def analysis(
-        self, symbol: str, preset: str | None = None, at: datetime | None = None, **options: Any
+        self, symbol: str, preset: str | None = None, *, at: datetime | None = None, **options: Any
     ) -> Analysis:
         """``engine.analyze`` of the current snapshot (or the one as of ``at``) under
         ``preset`` with ``options`` (compact: see :func:`compact`)."""
@@ -350,11 +361,11 @@ class AnalysisService:
 
         return self._cached(self._key("prior", sym, "", {"as_of": when}), fetch)
 
-    def oi_changes(self, a: Analysis) -> pl.DataFrame | None:
+    def oi_changes(self, a: Analysis, prior: PriorSession | None = None) -> pl.DataFrame | None:
         """Per-contract open-interest changes of the contracts behind the strike rows of
-        ``a`` (an analysis of this service) against the prior session
-        (:func:`engine.changes.contract_changes`); None without a prior session."""
-        prior = self.prior(a.symbol, a.as_of)
+        ``a`` (an analysis of this service) against ``prior`` (default: :meth:`prior` of
+        ``a``'s snapshot), :func:`engine.changes.contract_changes`; None without one."""
+        prior = prior if prior is not None else self.prior(a.symbol, a.as_of)
         if prior is None:
             return None
         return contract_changes(analysed_contracts(a), prior.open_interest)
@@ -392,7 +403,8 @@ class AnalysisService:
         """The stored summary rows of ``symbol`` from ``start`` to ``end`` (New York days,
         both included), newest last, with the bounds used: ``end`` defaults to the day of
         the newest stored snapshot, ``start`` to ``days`` (default 30) days back from
-        ``end``. NoHistoryError without a store; SymbolNotFoundError for a symbol never
+        ``end`` (``days`` is ignored when ``start`` is given; ``start`` after ``end`` gives
+        no rows). NoHistoryError without a store; SymbolNotFoundError for a symbol never
         stored."""
         if self.history is None:
             raise NoHistoryError(
@@ -403,7 +415,11 @@ class AnalysisService:
         store = self.history
         sym = check_symbol(symbol)
         last = end if end is not None else _newest_day(store, sym)
-        first = start if start is not None else last - timedelta(days=(days or 30) - 1)
+        if start is not None:
+            first = start
+        else:
+            span = timedelta(days=(days or 30) - 1)
+            first = last - span if last - date.min > span else date.min
         frame = self._cached(
             self._key("history", sym, "", {"start": first, "end": last}),
             lambda: store.history(sym, first, last),
@@ -457,11 +473,11 @@ class AnalysisService:
                 del self._inflight[key]
 
     async def analysis_async(
-        self, symbol: str, preset: str | None = None, at: datetime | None = None, **options: Any
+        self, symbol: str, preset: str | None = None, *, at: datetime | None = None, **options: Any
     ) -> Analysis:
         when = _instant(at)
         key = self._key("analysis", symbol, preset, {**options, "@at": when})
-        return await self._coalesced(key, lambda: self.analysis(symbol, preset, when, **options))
+        return await self._coalesced(key, lambda: self.analysis(symbol, preset, at=when, **options))
 
     async def snapshot_async(self, symbol: str, at: datetime | None = None) -> ChainSnapshot:
         when = _instant(at)

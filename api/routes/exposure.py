@@ -1,30 +1,47 @@
-"""``/v1/exposure/*``: summary, gex, dex, vex, chex, levels, narrative, zero-dte, profile.
+"""``/v1/exposure/*``: summary, gex, dex, vex, chex, levels, narrative, zero-dte, profile,
+oi-diff and history.
 
 Thin shells over :class:`api.service.AnalysisService` and :mod:`api.views`: each route
 authenticates, asks the service for the (cached, coalesced) analysis with the query's
 options, and answers the view's JSON. Errors are raised and mapped by
 :mod:`api.http_errors`. Units and conventions: see :mod:`api.views`.
+
+Every analysis route takes **extra** ``?at=`` (an instant with a zone): the analysis of the
+snapshot as of then (the service's store, else the source's history; docs/store.md). On a
+store-aware service the gex rows carry ``*_oi_change`` and the narrative the prior
+session's net GEX and the largest OI changes; the rendered bytes are memoized per analysis
+*and* prior session (both compared by identity).
 """
 
 from __future__ import annotations
+
+from datetime import date
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from api.deps import (
+    At,
     Authorized,
+    Days,
     DealerModel,
     Expiration,
     Expiry,
+    FromDay,
     MinOi,
     Service,
     StrikeRange,
     Symbol,
+    ToDay,
+    TopN,
+    checked_symbol,
+    parse_at,
     parse_day,
     parse_dealer_model,
 )
-from api.http_errors import DATA_RESPONSES
-from api.routes._respond import ViewCache
+from api.http_errors import DATA_RESPONSES, ApiError
+from api.routes._respond import ViewCache, json_response
 from api.schemas.exposure import (
     ChexResponse,
     DexResponse,
@@ -35,15 +52,18 @@ from api.schemas.exposure import (
     SummaryResponse,
     VexResponse,
 )
+from api.schemas.history import HistoryResponse, OiDiffResponse
 from api.schemas.zero_dte import NoZeroDteResponse, ZeroDteResponse
 from api.views import (
     ZERO_DTE_MOVES,
     chex_view,
     dex_view,
     gex_view,
+    history_view,
     levels_view,
     narrative_view,
     no_zero_dte_view,
+    oi_diff_view,
     profile_view,
     summary_view,
     vex_view,
@@ -68,11 +88,14 @@ async def summary(
     service: Service,
     symbol: Symbol,
     dealer_model: DealerModel = None,
+    at: At = None,
 ) -> Response:
     """Net GEX/DEX/VEX/CHEX, gamma flip, regime, hedging for ±1 %, and the 0DTE share."""
     model = parse_dealer_model(dealer_model)
-    a = await service.analysis_async(symbol, dealer_model=model)
-    return _views(request).respond(("summary", a.symbol, model), (a,), lambda: summary_view(a))
+    when = parse_at(at)
+    a = await service.analysis_async(symbol, at=when, dealer_model=model)
+    key = ("summary", a.symbol, model, when)
+    return _views(request).respond(key, (a,), lambda: summary_view(a))
 
 
 @router.get("/gex/{symbol}", operation_id="exposure_gex", response_model=GexResponse)
@@ -84,13 +107,24 @@ async def gex(
     expiration: Expiration = None,
     min_oi: MinOi = None,
     dealer_model: DealerModel = None,
+    at: At = None,
 ) -> Response:
-    """Gamma exposure by strike (USD per 1 % move), ascending strikes."""
+    """Gamma exposure by strike (USD per 1 % move), ascending strikes. With a snapshot store,
+    ``call_oi_change``/``put_oi_change`` against the prior session's last stored snapshot
+    (null without one)."""
     day = parse_day(expiration, "expiration")
     model = parse_dealer_model(dealer_model)
-    a = await service.analysis_async(symbol, expiration=day, min_oi=min_oi, dealer_model=model)
-    key = ("gex", a.symbol, day, min_oi, model)
-    return _views(request).respond(key, (a,), lambda: gex_view(a))
+    when = parse_at(at)
+    a = await service.analysis_async(
+        symbol, at=when, expiration=day, min_oi=min_oi, dealer_model=model
+    )
+    prior = await service.prior_async(a.symbol, a.as_of)
+    key = ("gex", a.symbol, day, min_oi, model, when)
+    return _views(request).respond(
+        key,
+        (a, prior),
+        lambda: gex_view(a, service.oi_changes(a, prior) if prior is not None else None),
+    )
 
 
 @router.get("/dex/{symbol}", operation_id="exposure_dex", response_model=DexResponse)
@@ -101,12 +135,14 @@ async def dex(
     symbol: Symbol,
     expiration: Expiration = None,
     dealer_model: DealerModel = None,
+    at: At = None,
 ) -> Response:
     """Delta exposure by strike (USD)."""
     day = parse_day(expiration, "expiration")
     model = parse_dealer_model(dealer_model)
-    a = await service.analysis_async(symbol, expiration=day, dealer_model=model)
-    return _views(request).respond(("dex", a.symbol, day, model), (a,), lambda: dex_view(a))
+    when = parse_at(at)
+    a = await service.analysis_async(symbol, at=when, expiration=day, dealer_model=model)
+    return _views(request).respond(("dex", a.symbol, day, model, when), (a,), lambda: dex_view(a))
 
 
 @router.get("/vex/{symbol}", operation_id="exposure_vex", response_model=VexResponse)
@@ -117,12 +153,14 @@ async def vex(
     symbol: Symbol,
     expiration: Expiration = None,
     dealer_model: DealerModel = None,
+    at: At = None,
 ) -> Response:
     """Vanna exposure by strike (USD per vol point) and its interpretation."""
     day = parse_day(expiration, "expiration")
     model = parse_dealer_model(dealer_model)
-    a = await service.analysis_async(symbol, expiration=day, dealer_model=model)
-    return _views(request).respond(("vex", a.symbol, day, model), (a,), lambda: vex_view(a))
+    when = parse_at(at)
+    a = await service.analysis_async(symbol, at=when, expiration=day, dealer_model=model)
+    return _views(request).respond(("vex", a.symbol, day, model, when), (a,), lambda: vex_view(a))
 
 
 @router.get("/chex/{symbol}", operation_id="exposure_chex", response_model=ChexResponse)
@@ -133,12 +171,15 @@ async def chex(
     symbol: Symbol,
     expiration: Expiration = None,
     dealer_model: DealerModel = None,
+    at: At = None,
 ) -> Response:
     """Charm exposure by strike (USD per day) and its interpretation."""
     day = parse_day(expiration, "expiration")
     model = parse_dealer_model(dealer_model)
-    a = await service.analysis_async(symbol, expiration=day, dealer_model=model)
-    return _views(request).respond(("chex", a.symbol, day, model), (a,), lambda: chex_view(a))
+    when = parse_at(at)
+    a = await service.analysis_async(symbol, at=when, expiration=day, dealer_model=model)
+    key = ("chex", a.symbol, day, model, when)
+    return _views(request).respond(key, (a,), lambda: chex_view(a))
 
 
 @router.get("/levels/{symbol}", operation_id="exposure_levels", response_model=LevelsResponse)
@@ -149,12 +190,15 @@ async def levels(
     symbol: Symbol,
     expiration: Expiration = None,
     dealer_model: DealerModel = None,
+    at: At = None,
 ) -> Response:
     """Gamma flip, max ± gamma, call and put walls, highest-OI strike, 0DTE magnet."""
     day = parse_day(expiration, "expiration")
     model = parse_dealer_model(dealer_model)
-    a = await service.analysis_async(symbol, expiration=day, dealer_model=model)
-    return _views(request).respond(("levels", a.symbol, day, model), (a,), lambda: levels_view(a))
+    when = parse_at(at)
+    a = await service.analysis_async(symbol, at=when, expiration=day, dealer_model=model)
+    key = ("levels", a.symbol, day, model, when)
+    return _views(request).respond(key, (a,), lambda: levels_view(a))
 
 
 @router.get(
@@ -166,13 +210,28 @@ async def narrative(
     service: Service,
     symbol: Symbol,
     dealer_model: DealerModel = None,
+    at: At = None,
 ) -> Response:
-    """One or two sentences per topic, with the numbers behind them. No snapshot history is
-    stored yet: ``net_gex_prior`` and the change are null, ``top_oi_changes`` is empty."""
+    """One or two sentences per topic, with the numbers behind them. With a snapshot store:
+    the prior session's net GEX (``net_gex_prior``), the change in percent and in words
+    (``gex_change``), and the largest open-interest changes per strike and side
+    (``top_oi_changes``); without a prior session those are null and empty, and
+    ``gex_change`` says why."""
     model = parse_dealer_model(dealer_model)
-    a = await service.analysis_async(symbol, dealer_model=model)
-    key = ("narrative", a.symbol, model)
-    return _views(request).respond(key, (a,), lambda: narrative_view(a))
+    when = parse_at(at)
+    a = await service.analysis_async(symbol, at=when, dealer_model=model)
+    prior = await service.prior_async(a.symbol, a.as_of)
+    net_prior = None
+    if prior is not None:
+        net_prior = await service.prior_net_gex_async(a.symbol, a.as_of, dealer_model=model)
+    key = ("narrative", a.symbol, model, when)
+    return _views(request).respond(
+        key,
+        (a, prior),
+        lambda: narrative_view(
+            a, net_prior, service.oi_changes(a, prior) if prior is not None else None
+        ),
+    )
 
 
 @router.get(
@@ -188,23 +247,25 @@ async def zero_dte(
     strike_range: StrikeRange = 0.03,
     expiry: Expiry = None,
     dealer_model: DealerModel = None,
+    at: At = None,
 ) -> Response:
     """Same-day analysis of one expiry (today's by default): regime, exposures and their
     share of the chain, pin risk, hedging for ±0.1/0.25/0.5/1 %, levels, flow, strikes.
     Without a same-day expiry: ``{"expiration": null, "no_zero_dte": true, ...}``."""
     chosen = parse_day(expiry, "expiry")
     model = parse_dealer_model(dealer_model)
-    full = await service.analysis_async(symbol, dealer_model=model)
+    when = parse_at(at)
+    full = await service.analysis_async(symbol, at=when, dealer_model=model)
     target = chosen or full.zero_dte.expiration
     memo = _views(request)
     if target is None:
         return memo.respond(
-            ("no_zero_dte", full.symbol, model), (full,), lambda: no_zero_dte_view(full)
+            ("no_zero_dte", full.symbol, model, when), (full,), lambda: no_zero_dte_view(full)
         )
     day = await service.analysis_async(
-        symbol, expiration=target, hedge_moves=ZERO_DTE_MOVES, dealer_model=model
+        symbol, at=when, expiration=target, hedge_moves=ZERO_DTE_MOVES, dealer_model=model
     )
-    key = ("zero_dte", check_symbol(symbol), target, strike_range, model)
+    key = ("zero_dte", check_symbol(symbol), target, strike_range, model, when)
     return memo.respond(key, (full, day), lambda: zero_dte_view(full, day, strike_range))
 
 
@@ -216,9 +277,70 @@ async def profile(
     symbol: Symbol,
     expiration: Expiration = None,
     dealer_model: DealerModel = None,
+    at: At = None,
 ) -> Response:
     """**extra**: the gamma profile (net GEX against hypothetical spot) for charts."""
     day = parse_day(expiration, "expiration")
     model = parse_dealer_model(dealer_model)
-    a = await service.analysis_async(symbol, expiration=day, dealer_model=model)
-    return _views(request).respond(("profile", a.symbol, day, model), (a,), lambda: profile_view(a))
+    when = parse_at(at)
+    a = await service.analysis_async(symbol, at=when, expiration=day, dealer_model=model)
+    key = ("profile", a.symbol, day, model, when)
+    return _views(request).respond(key, (a,), lambda: profile_view(a))
+
+
+@router.get("/oi-diff/{symbol}", operation_id="exposure_oi_diff", response_model=OiDiffResponse)
+async def oi_diff(
+    _: Authorized,
+    request: Request,
+    service: Service,
+    symbol: Symbol,
+    top_n: TopN = 20,
+    at: At = None,
+) -> Response:
+    """Open-interest change per contract against the prior session's last stored snapshot
+    (the official SDK's ``exposure_oi_diff``): the contracts of the whole chain analysed
+    now, the ``topN`` largest ``|oi_change|`` first, and the call and put totals. Without a
+    snapshot store or a stored prior session: ``prior_snapshot_available`` false, totals 0,
+    no rows, and ``message`` says why."""
+    when = parse_at(at)
+    a = await service.analysis_async(symbol, at=when)
+    prior = await service.prior_async(a.symbol, a.as_of)
+    if not service.store_aware:
+        why = "This server keeps no snapshot history: start it with --store DIR (or GEX_STORE)."
+    else:
+        why = f"No snapshot of {a.symbol} from the session before {a.as_of.date()} is stored."
+
+    def render() -> dict[str, Any]:
+        changes = service.oi_changes(a, prior) if prior is not None else None
+        prior_as_of = None if prior is None else prior.as_of
+        return oi_diff_view(a, changes, prior_as_of, top_n, why)
+
+    return _views(request).respond(("oi_diff", a.symbol, top_n, when), (a, prior), render)
+
+
+@router.get("/history/{symbol}", operation_id="exposure_history", response_model=HistoryResponse)
+async def history(
+    _: Authorized,
+    service: Service,
+    symbol: Symbol,
+    days: Days = None,
+    from_day: FromDay = None,
+    to_day: ToDay = None,
+) -> Response:
+    """**extra**: the stored summary series of a symbol (net exposures, flip, walls, regime
+    per stored snapshot, as computed at ingest), newest last; the JavaScript SDK's
+    ``exposureHistory``. ``from``/``to`` are New York days (both included); ``to`` defaults
+    to the day of the newest stored snapshot, ``from`` to ``days`` (default 30) days back
+    (``days`` is ignored when ``from`` is given; ``from`` after ``to`` is an empty series).
+    404 ``no_snapshot`` when the server has no snapshot store."""
+    start = _day(from_day, "from")
+    end = _day(to_day, "to")
+    frame, first, last = await service.history_rows_async(symbol, start, end, days)
+    return json_response(history_view(checked_symbol(symbol), frame, first, last))
+
+
+def _day(raw: str | None, name: str) -> date | None:
+    try:
+        return parse_day(raw, name)
+    except ApiError:
+        raise ApiError(400, f"invalid_{name}", f"{name} must be a date YYYY-MM-DD.") from None

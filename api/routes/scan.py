@@ -14,7 +14,7 @@ import asyncio
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from api.deps import ScanAuthorized, Service, Symbols, symbol_list
+from api.deps import At, ScanAuthorized, Service, Symbols, parse_at, symbol_list
 from api.http_errors import DATA_RESPONSES, ApiError, error_for
 from api.routes._respond import json_response
 from api.schemas.reference import ScanResponse
@@ -28,12 +28,13 @@ router = APIRouter(tags=["scan"])
 
 
 @router.get("/v1/scan", operation_id="scan", response_model=ScanResponse, responses=DATA_RESPONSES)
-async def scan(_: ScanAuthorized, service: Service, symbols: Symbols) -> Response:
+async def scan(_: ScanAuthorized, service: Service, symbols: Symbols, at: At = None) -> Response:
     """Regime, net GEX, flip and its distance, walls and 0DTE share for each symbol, sorted
-    by |distance_to_flip_pct| (nulls last)."""
+    by |distance_to_flip_pct| (nulls last); with ``at``, as of that instant."""
     names = symbol_list(symbols)
+    when = parse_at(at)
     results = await asyncio.gather(
-        *(service.analysis_async(name) for name in names), return_exceptions=True
+        *(service.analysis_async(name, at=when) for name in names), return_exceptions=True
     )
     rows, errors, first = [], [], None
     for name, result in zip(names, results, strict=True):

@@ -12,6 +12,7 @@ module                   views
 ``api.views.exposure``   summary, gex, dex, vex, chex, levels, profile, narrative
 ``api.views.zero_dte``   zero-dte (and the shape for days without a same-day expiry)
 ``api.views.reference``  symbols, options, stock quote, scan rows and the scan
+``api.views.history``    oi-diff, history (stored snapshots)
 =======================  ===========================================================
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from api.views._common import finite, hedge_view, iso_date, iso_utc
 from api.views.exposure import (
+    TOP_OI_CHANGES,
     chex_view,
     dex_view,
     gex_view,
@@ -26,23 +28,28 @@ from api.views.exposure import (
     narrative_view,
     profile_view,
     summary_view,
+    top_oi_changes_view,
     vex_view,
 )
+from api.views.history import history_view, oi_diff_view
 from api.views.reference import options_view, quote_view, scan_row, scan_view, symbols_view
 from api.views.zero_dte import ZERO_DTE_MOVES, no_zero_dte_view, zero_dte_view
 
 __all__ = [
+    "TOP_OI_CHANGES",
     "ZERO_DTE_MOVES",
     "chex_view",
     "dex_view",
     "finite",
     "gex_view",
     "hedge_view",
+    "history_view",
     "iso_date",
     "iso_utc",
     "levels_view",
     "narrative_view",
     "no_zero_dte_view",
+    "oi_diff_view",
     "options_view",
     "profile_view",
     "quote_view",
@@ -50,6 +57,7 @@ __all__ = [
     "scan_view",
     "summary_view",
     "symbols_view",
+    "top_oi_changes_view",
     "vex_view",
     "zero_dte_view",
 ]

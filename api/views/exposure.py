@@ -7,19 +7,23 @@ units; hedging shares signed (+ = dealers buy), ``notional_usd = |shares| · spo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
+
+import polars as pl
 
 from api.views._common import finite, head, hedging, iso_date, rows, tail
 from engine.analysis import Analysis
+from engine.changes import strike_changes, top_strike_changes
 from engine.interpretation import (
     charm_sentence,
+    gex_change_pct,
     gex_change_sentence,
     vanna_sentence,
     zero_dte_sentence,
 )
 
 __all__ = [
+    "TOP_OI_CHANGES",
     "chex_view",
     "dex_view",
     "gex_view",
@@ -29,6 +33,10 @@ __all__ = [
     "summary_view",
     "vex_view",
 ]
+
+
+TOP_OI_CHANGES: Final = 10
+"""Rows of the narrative's ``top_oi_changes``."""
 
 
 def summary_view(a: Analysis) -> dict[str, Any]:
@@ -56,11 +64,11 @@ def summary_view(a: Analysis) -> dict[str, Any]:
     }
 
 
-def gex_view(
-    a: Analysis, oi_change: Mapping[tuple[float, bool], int] | None = None
-) -> dict[str, Any]:
-    """``GET /v1/exposure/gex/{symbol}``. ``oi_change`` maps (strike, is_call) to the change
-    against the previous session's snapshot; without one the ``*_oi_change`` fields are null."""
+def gex_view(a: Analysis, changes: pl.DataFrame | None = None) -> dict[str, Any]:
+    """``GET /v1/exposure/gex/{symbol}``. ``changes`` are the per-contract open-interest
+    changes of the contracts behind the rows against the prior session's snapshot
+    (:func:`engine.changes.contract_changes`); each row's ``*_oi_change`` is their sum over
+    that strike and side. Without a prior session (None) those fields are null."""
     table = rows(
         a.strikes,
         [
@@ -74,10 +82,15 @@ def gex_view(
             "put_volume",
         ],
     )
+    per_strike: dict[float, tuple[int, int]] = {}
+    if changes is not None:
+        per_strike = {float(k): (int(c), int(p)) for k, c, p in strike_changes(changes).iter_rows()}
     for row in table:
-        key = float(row["strike"])
-        row["call_oi_change"] = None if oi_change is None else oi_change.get((key, True), 0)
-        row["put_oi_change"] = None if oi_change is None else oi_change.get((key, False), 0)
+        if changes is None:
+            row["call_oi_change"] = row["put_oi_change"] = None
+            continue
+        call, put = per_strike.get(float(row["strike"]), (0, 0))
+        row["call_oi_change"], row["put_oi_change"] = call, put
     net = finite(a.exposures["net_gex"])
     return {
         **head(a),
@@ -169,13 +182,29 @@ def _zero_dte_sentence(a: Analysis) -> str:
     return zero_dte_sentence(z.expiration, z.net_gex, z.pct_of_total_gex, a.exposures["net_gex"])
 
 
-def narrative_view(a: Analysis, prior_net_gex: float | None = None) -> dict[str, Any]:
-    """``GET /v1/exposure/narrative/{symbol}``; ``prior_net_gex`` is the previous session's
-    net GEX when a snapshot history is stored (None: the change fields are null)."""
+def top_oi_changes_view(changes: pl.DataFrame | None, n: int = TOP_OI_CHANGES) -> list[Any]:
+    """``[{strike, type: "C"|"P", oi_change, volume}]``: the ``n`` largest changes per strike
+    and side (summed over expirations), largest ``|oi_change|`` first; empty without."""
+    if changes is None:
+        return []
+    return [
+        {"strike": finite(strike), "type": "C" if is_call else "P", "oi_change": int(change),
+         "volume": int(volume)}
+        for strike, is_call, change, volume in top_strike_changes(changes, n).iter_rows()
+    ]  # fmt: skip
+
+
+def narrative_view(
+    a: Analysis,
+    prior_net_gex: float | None = None,
+    changes: pl.DataFrame | None = None,
+) -> dict[str, Any]:
+    """``GET /v1/exposure/narrative/{symbol}``; ``prior_net_gex`` is the prior session's net
+    GEX under the same options and ``changes`` the per-contract open-interest changes
+    against it, when a snapshot history is stored (None: the change fields are null and
+    ``top_oi_changes`` is empty)."""
     net = a.exposures["net_gex"]
-    change_pct = None
-    if prior_net_gex is not None and prior_net_gex != 0:
-        change_pct = (net - prior_net_gex) / abs(prior_net_gex) * 100.0
+    change_pct = gex_change_pct(net, prior_net_gex)
     regime_text = a.interpretation["gamma"]
     outlook = (
         "Expect dampened, mean-reverting moves while dealers stay long gamma."
@@ -206,7 +235,7 @@ def narrative_view(a: Analysis, prior_net_gex: float | None = None) -> dict[str,
                 "put_wall": finite(a.levels.put_wall),
                 "regime": a.regime,
                 "zero_dte_pct": finite(a.zero_dte.pct_of_total_gex),
-                "top_oi_changes": [],
+                "top_oi_changes": top_oi_changes_view(changes),
             },
         },
         **tail(a),

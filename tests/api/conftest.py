@@ -6,19 +6,27 @@ keys configured (``KEY``, ``OTHER_KEY``), a rate limit high enough for every tes
 failed-key throttle (tests send wrong keys on purpose; ``test_limits`` covers the throttle).
 ``pinned_server``: the app over the demo market frozen on a Friday morning, in a thread,
 with ``KEY``; ``client`` is an httpx client on it that sends ``KEY``.
+
+``two_sessions``: a snapshot store holding SPX and SPY at the close of two sessions
+(Thursday and Friday, 2026-11-19/20, 16:15 New York), written by ``gex ingest`` from the
+demo market with its clock frozen at each close. Every test runs without ``GEX_STORE`` and
+``GEX_DEMO_CLOCK`` from the developer's environment.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from api.app import create_app
 from api.config import ServerSettings
 from api.service import AnalysisService
-from tests.api.live import PinnedSource, ServerProcess, ThreadServer
+from tests.api.live import ISOLATED_ENV, PinnedSource, ServerProcess, ThreadServer
 
 KEY = "test-key-0123456789abcdef"
 OTHER_KEY = "other-key-fedcba9876543210"
@@ -27,6 +35,37 @@ KEYS_ENV = {
     "GEX_RATE_LIMIT": "1000000",
     "GEX_AUTH_FAILURE_LIMIT": "0",  # test_auth tries hundreds of wrong keys
 }
+
+
+THURSDAY_CLOSE = datetime(2026, 11, 19, 21, 15, tzinfo=UTC)  # 16:15 New York
+FRIDAY_CLOSE = datetime(2026, 11, 20, 21, 15, tzinfo=UTC)
+STORED = ("SPX", "SPY")
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ISOLATED_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def two_sessions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from api.cli import app
+
+    root = tmp_path_factory.mktemp("two-sessions") / "store"
+    for close in (THURSDAY_CLOSE, FRIDAY_CLOSE):
+        result = CliRunner().invoke(
+            app,
+            ["ingest", *STORED, "--source", "demo", "--source-opt", f"clock={iso(close)}",
+             "--store", str(root)],
+            env={name: None for name in ISOLATED_ENV},
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+    return root
 
 
 @pytest.fixture(scope="session")

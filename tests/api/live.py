@@ -37,6 +37,9 @@ from engine.chain import ChainSnapshot
 REPO = Path(__file__).resolve().parents[2]
 FRIDAY = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # 10:00 New York
 START_TIMEOUT = 120.0  # seconds; a cold kernel cache compiles for a while
+ISOLATED_ENV = frozenset({"GEX_STORE", "GEX_DEMO_CLOCK"})
+"""Variables a child server does not inherit (a developer's own store or clock would change
+what it answers); a test passes them in ``env`` when it means to."""
 
 
 def free_port() -> int:
@@ -78,7 +81,8 @@ class ServerProcess:
             if argv is not None
             else [sys.executable, "-c", f"from api.server import serve; serve(**{kwargs!r})"]
         )
-        self.env = {**os.environ, **(env or {})}
+        inherited = {k: v for k, v in os.environ.items() if k not in ISOLATED_ENV}
+        self.env = {**inherited, **(env or {})}
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in __exit__)
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -41,6 +41,17 @@ def test_environment_over_file_and_arguments_over_both() -> None:
     assert listed.api_keys == ("x", "y")
 
 
+def test_the_store_from_arguments_environment_or_file() -> None:
+    assert ServerSettings.load(environ={}, config={}).store is None
+    assert ServerSettings.load(environ={"GEX_STORE": " /data/gex "}, config={}).store == "/data/gex"
+    from_file = ServerSettings.load(environ={}, config={"server": {"store": "~/gex"}})
+    assert from_file.store is not None and not from_file.store.startswith("~")
+    given = ServerSettings.load(environ={"GEX_STORE": "/env"}, config={}, store="/arg")
+    assert given.store == "/arg" and "store='/arg'" in repr(given)
+    with pytest.raises(ServerConfigError, match="store"):
+        ServerSettings.load(environ={}, config={"server": {"store": 5}})
+
+
 def test_keys_from_the_config_file_named_by_gex_config(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,7 +12,7 @@ from api.config import ServerSettings
 from api.http_errors import error_for
 from api.service import AnalysisService
 from data_adapters import DataSourceError, SourceConfigError, SymbolNotFoundError, UnreachableError
-from data_adapters.errors import InvalidSymbolError
+from data_adapters.errors import InvalidSymbolError, NoHistoryError
 from engine.errors import (
     CalendarError,
     ConfigurationError,
@@ -37,6 +37,7 @@ def answer(error: BaseException, url: str = "/v1/exposure/summary/spx") -> httpx
     ("error", "status", "code"),
     [
         (SymbolNotFoundError("demo", "unknown symbol 'SPX'"), 404, "symbol_not_found"),
+        (NoHistoryError("store", "no snapshot of SPX at or before ..."), 404, "no_snapshot"),
         (NoContractsError("SPX: no contract for the filters"), 404, "symbol_not_found"),
         (UnreachableError("polygon", "connection refused"), 502, "upstream_unavailable"),
         (DataSourceError("cboe", "server error", status=503), 502, "upstream_unavailable"),
@@ -60,6 +61,17 @@ def test_mapped_errors(error: BaseException, status: int, code: str) -> None:
     assert "Traceback" not in response.text
     mapped = error_for(error, "SPX")  # type: ignore[arg-type]
     assert mapped is not None and mapped.body() == body
+
+
+def test_no_snapshot_messages_name_the_symbol_once() -> None:
+    stored = NoHistoryError("store", "no snapshot of SPX at or before 2026-11-18T00:00:00+00:00")
+    assert answer(stored).json()["message"] == (
+        "No snapshot of SPX at or before 2026-11-18T00:00:00+00:00."
+    )
+    demo = NoHistoryError("demo", "the demo market covers 1992-01-02 to 2054-12-31")
+    assert answer(demo).json()["message"] == (
+        "The demo market covers 1992-01-02 to 2054-12-31 (SPX)."
+    )
 
 
 def test_not_found_messages() -> None:

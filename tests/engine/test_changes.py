@@ -119,11 +119,9 @@ def test_top_strike_changes_are_largest_first_and_skip_zero() -> None:
 def test_top_contract_changes_break_ties_deterministically() -> None:
     top = top_contract_changes(contract_changes(NOW, PRIOR), 3)
     assert tuple(top.columns) == CHANGE_COLUMNS
-    # |−30|, then the two +20/… : 20 (SPXW call), then the tie of 10s by expiry then root
+    # |−30| first, then +20 and −15; the two +10s tie and are ordered by expiry, then root
     assert top["oi_change"].to_list() == [-30, 20, -15]
-    tied = top_contract_changes(contract_changes(NOW, PRIOR), 10).filter(
-        pl.col("oi_change") == 10
-    )
+    tied = top_contract_changes(contract_changes(NOW, PRIOR), 10).filter(pl.col("oi_change") == 10)
     assert tied.select("root", "expiration").rows() == [("SPX", D1), ("SPXW", D2)]
 
 
