@@ -588,9 +588,12 @@ def test_secrets_are_scrubbed_from_the_http_stack_logs(caplog: pytest.LogCapture
     logging.getLogger("httpcore.http11").debug("Location: /x?apiKey=%s", "s3cr3t%2B%2Fkey%3D")
     logging.getLogger("httpx").info("echo %s", key)
     http.close()
-    logging.getLogger("httpx").info("after close %s", key)  # no live client holds it now
     messages = [r.getMessage() for r in caplog.records]
     assert messages[:2] == ["Location: /x?apiKey=***", "echo ***"]
-    assert messages[2] == f"after close {key}"
+    # no live client holds the key now: the HTTP stack's scrubber forgets it (other
+    # loggers' filters, e.g. the server's, are not this module's business)
+    from data_adapters.http import _LIVE_SECRETS
+
+    assert key not in _LIVE_SECRETS
     err = http.error(f"echoed {key} and s3cr3t%2B%2Fkey%3D")
     assert err.message == "echoed *** and ***"
