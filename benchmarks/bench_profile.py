@@ -6,13 +6,17 @@ of spot. Unit of work: one contract at one level.
 
 Subject: :func:`engine.profile.evaluate_profile` (the compiled kernel on precomputed
 per-contract terms) on 1 thread and on all cores; also ``gamma_profile`` including the
-precomputation, and the whole flip search (grid + refinement) for orientation.
+precomputation, the whole flip search (grid + refinement) for orientation, and the market
+path's segmented kernel (:func:`engine.market_kernels.segment_profile`) on the same chain
+cut into 100 underlyings of 250 contracts, each at its own 201-level grid.
 Baseline: the profile as the widely copied pandas/NumPy GEX scripts compute it — a Python
 loop over levels, each level a vectorized NumPy pass over all contracts with
 ``scipy.stats.norm.pdf`` for the density — timed in the same run (single-threaded).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 from scipy.stats import norm
@@ -21,6 +25,7 @@ from benchmarks.harness import Row, best_time
 from benchmarks.workloads import Contracts, realistic_contracts
 from engine._jit import set_threads
 from engine.flip import DEFAULT_POINTS, find_crossings
+from engine.market_kernels import segment_profile
 from engine.profile import evaluate_profile, gamma_profile, profile_terms
 
 __all__ = ["numpy_profile", "run"]
@@ -63,9 +68,26 @@ def run(quick: bool = False) -> list[Row]:
     gross = evaluate_profile(profile_terms(SPOT, *args[:6], np.abs(weight), MULTIPLIER), levels)
     err = float(np.max(np.abs(ours - base) / gross))
     flip = find_crossings(terms)
+    seg = 250
+    lo = np.arange(0, terms.count, seg, dtype=np.int64)
+    hi = np.minimum(lo + seg, terms.count)
+    grid = np.broadcast_to(levels / SPOT, (lo.size, levels.size)).copy()
+    seg_args = (lo, hi, grid, terms.shift, terms.inv_vst, terms.coef)
+    seg_out = segment_profile(*seg_args)
+    seg_want = np.stack([
+        evaluate_profile(
+            replace(terms, index=terms.index[a:b], shift=terms.shift[a:b],
+                    inv_vst=terms.inv_vst[a:b], coef=terms.coef[a:b]),
+            levels,
+        )
+        for a, b in zip(lo[:3], hi[:3], strict=True)
+    ])  # fmt: skip
+    seg_err = float(np.max(np.abs(seg_out[:3] - seg_want)) / np.abs(seg_want).max())
     _notes[:] = [
         f"{n} contracts x {levels.size} levels; max |ours - baseline| / gross = {err:.1e}",
         f"flip search: {flip.crossings.size} crossing(s), flip {flip.gamma_flip}",
+        f"segmented kernel: {lo.size} segments of {seg}; first three vs evaluate_profile: "
+        f"max difference / max |profile| = {seg_err:.1e}",
     ]
     base_s = best_time(lambda: numpy_profile(c, weight, levels), repeat=3)
     rows = []
@@ -76,6 +98,7 @@ def run(quick: bool = False) -> list[Row]:
             t_kernel = best_time(lambda: evaluate_profile(terms, levels), repeat=10)
             t_full = best_time(lambda: gamma_profile(levels, SPOT, *args), repeat=10)
             t_flip = best_time(lambda: find_crossings(terms), repeat=5)
+            t_seg = best_time(lambda: segment_profile(*seg_args), repeat=10)
             base_name = "numpy+norm.pdf, loop over levels"
             rows += [
                 Row(
@@ -96,6 +119,16 @@ def run(quick: bool = False) -> list[Row]:
                     units,
                     "contract-level",
                     t_full,
+                    base_s,
+                ),
+                Row(
+                    "gamma profile",
+                    "segment profile kernel (market)",
+                    base_name,
+                    threads,
+                    units,
+                    "contract-level",
+                    t_seg,
                     base_s,
                 ),
                 Row(

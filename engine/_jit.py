@@ -12,8 +12,10 @@ Options and why:
 - ``error_model="numpy"`` — division by zero gives inf/NaN instead of raising; the Python
   error model inserts a branch per division that stops LLVM from vectorizing the loop.
 - ``boundscheck=False`` — the same reason.
-- No ``fastmath``: the reassociation it allows folds range-reduction tricks and changes
-  results between the kernels and their twins. Elementwise loops vectorize without it.
+- No ``fastmath``, and never ``reassoc`` in particular: it would fold the range reduction
+  of :func:`engine.greeks._math.exp_` (``(t + 1.5·2^52) − 1.5·2^52`` → ``t``) and change
+  results between the kernels and their twins. Elementwise loops vectorize without it;
+  the few fused multiply-adds the math wants are explicit (``engine.greeks._math.fma_``).
 - ``parallel=True`` for array kernels, with ``prange`` even on one thread: the parfor pass
   marks the arrays as non-aliasing, which is what lets LLVM vectorize the loop body.
 
@@ -22,6 +24,16 @@ threads, which the server makes). GNU OpenMP's worker threads spin after each pa
 region; polars' own pool spins too, and on a small machine the two starve each other (a
 0.2 ms kernel took 8 ms). ``OMP_WAIT_POLICY=PASSIVE`` is therefore set as the default
 before the first kernel launch (a value set by the user is kept).
+
+Target CPU: kernels are compiled for the CPU they run on (Numba passes LLVM the host's CPU
+name and features), so one source becomes AVX-512 code on Zen 4 / Xeon and AVX2 code on
+earlier AMD and on Intel client CPUs. Nothing in a hot loop may need AVX-512 to vectorize
+(packed double↔int64 conversion is AVX-512DQ-only; see :mod:`engine.greeks._math`). To
+compile and measure the AVX2 build on an AVX-512 machine set ``NUMBA_CPU_NAME=haswell`` and
+``NUMBA_CPU_FEATURES=`` (empty: haswell's own features; without it Numba keeps the host's,
+AVX-512 included), or run ``python -m benchmarks --cpu haswell``. The on-disk cache keys
+every entry by signature, CPU name and feature string, so builds for different targets
+sit side by side in one cache directory and are never confused.
 
 Twins: every kernel has a plain-Python twin (same algorithm, ``math`` functions, plain
 loops) used by tests and for debugging. Setting the environment variable

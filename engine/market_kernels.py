@@ -5,7 +5,7 @@ one contiguous range ``[starts[u], stops[u])`` of every per-contract array (a *s
 Each kernel here solves many small independent problems — one per segment — in one compiled
 call, in parallel over segments or over fixed-size work items, and has a plain-Python twin
 (the same algorithm and loop order; ``math.exp`` where the kernel uses the vectorizable
-:func:`engine.greeks._math.exp_`). The public wrappers run the twins when
+:func:`engine.greeks._math.exp_neg_`). The public wrappers run the twins when
 :func:`engine._jit.use_twins` says so.
 
 ===========================  ================================================================
@@ -31,7 +31,7 @@ import numpy as np
 from numba import prange
 
 from engine._jit import kernel, use_twins
-from engine.greeks._math import exp_
+from engine.greeks._math import exp_constants, exp_neg_
 from engine.profile import LANES
 from engine.typing import BoolArray, FloatArray, IntArray
 
@@ -70,6 +70,7 @@ def segment_profile_kernel(
     n_items = item_row.shape[0]
     L = lnx.shape[1]
     partial = np.empty((n_items, L))
+    k = exp_constants()  # run-time values in the loop body (see exp_constants)
     for j in prange(n_items):
         acc = partial[j]
         acc[:] = 0.0
@@ -80,7 +81,7 @@ def segment_profile_kernel(
             a = coef[i]
             for g in range(L):
                 d = (lr[g] + s) * v
-                acc[g] += a * exp_(-0.5 * d * d)
+                acc[g] += a * exp_neg_(-0.5 * d * d, k)
     for r in prange(out.shape[0]):
         for g in range(L):
             total = 0.0

@@ -48,7 +48,7 @@ import numpy.typing as npt
 from numba import prange
 
 from engine._jit import kernel, use_twins
-from engine.greeks._math import INV_SQRT_2PI, exp_
+from engine.greeks._math import INV_SQRT_2PI, exp_constants, exp_neg_
 from engine.typing import FloatArray, IntArray
 
 __all__ = [
@@ -210,6 +210,7 @@ def profile_kernel(lnx, x, shift, inv_vst, coef, out):  # type: ignore[no-untype
     n = shift.shape[0]
     blocks = (n + BLOCK - 1) // BLOCK
     partial = np.zeros((blocks, G))
+    k = exp_constants()  # run-time values in the loop body (see exp_constants)
     for blk in prange(blocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -220,7 +221,7 @@ def profile_kernel(lnx, x, shift, inv_vst, coef, out):  # type: ignore[no-untype
             a = coef[i]
             for g in range(G):
                 d = (lnx[g] + s) * v
-                acc[g] += a * exp_(-0.5 * d * d)
+                acc[g] += a * exp_neg_(-0.5 * d * d, k)
     for g in range(G):
         total = 0.0
         for blk in range(blocks):

@@ -33,8 +33,21 @@ def _valid(S: float, K: float, T: float, v: float, r: float, b: float) -> bool:
 
 @kernel()
 def all_greeks_kernel(S, K, T, r, b, v, is_call, out):  # type: ignore[no-untyped-def]
-    """Fill ``out[0..6, i]`` with price, delta, gamma, vega, vanna, charm, theta."""
+    """Fill ``out[0..6][i]`` with price, delta, gamma, vega, vanna, charm, theta.
+
+    ``out`` is a (7, n) float64 array or a tuple of seven float64 arrays of length n (one
+    compiled specialization each; the public functions always pass the tuple).
+    """
     n = S.shape[0]
+    # one row per statement: with Numba 0.68, ``a, b, c, d = out[0], out[1], out[2], out[3]``
+    # before a prange loop silently drops the loop's writes to those arrays
+    o_price = out[0]
+    o_delta = out[1]
+    o_gamma = out[2]
+    o_vega = out[3]
+    o_vanna = out[4]
+    o_charm = out[5]
+    o_theta = out[6]
     for i in prange(n):
         s = S[i]
         k = K[i]
@@ -67,25 +80,31 @@ def all_greeks_kernel(S, K, T, r, b, v, is_call, out):  # type: ignore[no-untype
         )
         nan = math.nan
         ok = _valid(s, k, t, vol, rr, bb)
-        out[0, i] = price if ok else nan
-        out[1, i] = delta if ok else nan
-        out[2, i] = gamma if ok else nan
-        out[3, i] = vega if ok else nan
-        out[4, i] = vanna if ok else nan
-        out[5, i] = charm if ok else nan
-        out[6, i] = theta if ok else nan
+        o_price[i] = price if ok else nan
+        o_delta[i] = delta if ok else nan
+        o_gamma[i] = gamma if ok else nan
+        o_vega[i] = vega if ok else nan
+        o_vanna[i] = vanna if ok else nan
+        o_charm[i] = charm if ok else nan
+        o_theta[i] = theta if ok else nan
 
 
 @kernel()
 def dealer_greeks_kernel(S, K, T, r, b, v, is_call, out):  # type: ignore[no-untyped-def]
-    """Fill ``out[0..3, i]`` with delta, gamma, vanna, charm: the four exposures need no more.
+    """Fill ``out[0..3][i]`` with delta, gamma, vanna, charm: the four exposures need no more.
 
     Saves the second normal distribution call and the price/theta arithmetic of
-    :func:`all_greeks_kernel`; the values are bit-identical to its rows 1, 2, 4, 5.
+    :func:`all_greeks_kernel`; the values are bit-identical to its rows 1, 2, 4, 5. ``out``
+    is a (4, n) float64 array or a tuple of four float64 arrays of length n.
     """
     n = S.shape[0]
+    o_delta = out[0]  # one row per statement (see all_greeks_kernel)
+    o_gamma = out[1]
+    o_vanna = out[2]
+    o_charm = out[3]
     for i in prange(n):
         s = S[i]
+        k = K[i]
         t = T[i]
         vol = v[i]
         rr = r[i]
@@ -93,7 +112,7 @@ def dealer_greeks_kernel(S, K, T, r, b, v, is_call, out):  # type: ignore[no-unt
         phi = 1.0 if is_call[i] else -1.0
         sqt = math.sqrt(t)
         vst = vol * sqt
-        d1 = (log_(s / K[i]) + (bb + 0.5 * vol * vol) * t) / vst
+        d1 = (log_(s / k) + (bb + 0.5 * vol * vol) * t) / vst
         d2 = d1 - vst
         cdf_ = exp_((bb - rr) * t)
         g1 = gauss(d1)
@@ -105,8 +124,8 @@ def dealer_greeks_kernel(S, K, T, r, b, v, is_call, out):  # type: ignore[no-unt
         vanna = -cn1 * d2 / vol
         charm = -(cn1 * (bb / vst - d2 / (2.0 * t)) + phi * (bb - rr) * cdf_ * nd1)
         nan = math.nan
-        ok = _valid(s, K[i], t, vol, rr, bb)
-        out[0, i] = delta if ok else nan
-        out[1, i] = gamma if ok else nan
-        out[2, i] = vanna if ok else nan
-        out[3, i] = charm if ok else nan
+        ok = _valid(s, k, t, vol, rr, bb)
+        o_delta[i] = delta if ok else nan
+        o_gamma[i] = gamma if ok else nan
+        o_vanna[i] = vanna if ok else nan
+        o_charm[i] = charm if ok else nan

@@ -10,6 +10,7 @@ split of R's ``pnorm``), so it also checks the branch-free select logic of
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -96,11 +97,13 @@ def all_greeks_twin(
     b: FloatArray,
     v: FloatArray,
     is_call: BoolArray,
-    out: FloatArray,
+    out: FloatArray | Sequence[FloatArray],
 ) -> None:
-    """Twin of :func:`engine.greeks.kernels.all_greeks_kernel`."""
+    """Twin of :func:`engine.greeks.kernels.all_greeks_kernel` (``out``: (7, n) or 7 arrays)."""
     for i in range(S.shape[0]):
-        out[:, i] = _one(S[i], K[i], T[i], r[i], b[i], v[i], bool(is_call[i]))
+        values = _one(S[i], K[i], T[i], r[i], b[i], v[i], bool(is_call[i]))
+        for row, value in zip(out, values, strict=True):
+            row[i] = value
 
 
 def dealer_greeks_twin(
@@ -111,9 +114,10 @@ def dealer_greeks_twin(
     b: FloatArray,
     v: FloatArray,
     is_call: BoolArray,
-    out: FloatArray,
+    out: FloatArray | Sequence[FloatArray],
 ) -> None:
     """Twin of :func:`engine.greeks.kernels.dealer_greeks_kernel` (delta, gamma, vanna, charm)."""
     full = np.empty((7, S.shape[0]))
     all_greeks_twin(S, K, T, r, b, v, is_call, full)
-    out[:] = full[[1, 2, 4, 5]]
+    for row, field in zip(out, (1, 2, 4, 5), strict=True):
+        row[:] = full[field]

@@ -280,3 +280,157 @@ def test_black76_is_bsm_with_zero_carry(F: float, z: float, T: float, vol: float
     b = bsm(F, K, T, r, r, vol, True)
     for name in FIELDS:
         assert float(getattr(a, name)) == float(getattr(b, name))
+
+
+def _args7(n: int, seed: int = 3) -> tuple[np.ndarray, ...]:
+    d = _domain(n, seed=seed)
+    return (d["spot"], d["strike"], d["t"], d["r"], d["q"], d["vol"], d["call"])
+
+
+def test_out_array_is_filled_and_returned_as_views() -> None:
+    args = _args7(257)
+    fresh = bsm(*args)
+    out = np.full((7, 257), -1.0)
+    got = bsm(*args, out=out)
+    for j, name in enumerate(FIELDS):
+        assert np.shares_memory(getattr(got, name), out[j])
+        np.testing.assert_array_equal(getattr(got, name), getattr(fresh, name))
+    # a Greeks of the same size is a valid out (the arrays are reused in place)
+    again = bsm(*args, out=fresh)
+    assert all(a is b for a, b in zip(again, fresh, strict=True))
+    np.testing.assert_array_equal(np.array(again), out)
+    # black76 and dealer_greeks, with a multi-dimensional broadcast shape
+    F = args[0].reshape(1, 257)
+    K = np.stack([args[1], args[1] * 1.1])
+    b76_out = np.empty((7, 2, 257))
+    b76 = black76(F, K, args[2], args[3], args[5], args[6], out=b76_out)
+    np.testing.assert_array_equal(np.array(b76), np.array(black76(F, K, *args[2:4], *args[5:])))
+    dg_out = [np.empty((2, 257)) for _ in range(4)]
+    dg = dealer_greeks(F, K, args[2], args[3], 0.0, args[5], args[6], out=dg_out)
+    assert all(a is b for a, b in zip(dg, dg_out, strict=True))
+    np.testing.assert_array_equal(dg.gamma, b76.gamma)
+
+
+def test_out_with_scalar_arguments() -> None:
+    out = np.full(7, -1.0)
+    got = bsm(100.0, 95.0, 0.5, 0.03, 0.01, 0.2, True, out=out)
+    want = bsm(100.0, 95.0, 0.5, 0.03, 0.01, 0.2, True)
+    assert all(a.shape == () for a in got)
+    np.testing.assert_array_equal(out, np.array(want))
+    assert float(got.delta) == float(want.delta)
+
+
+def test_out_is_validated() -> None:
+    args = _args7(10)
+    with pytest.raises(ValueError, match="shape"):
+        bsm(*args, out=np.empty((7, 11)))
+    with pytest.raises(ValueError, match="expected 7"):
+        bsm(*args, out=[np.empty(10)] * 6)
+    with pytest.raises(ValueError, match="float64"):
+        bsm(*args, out=np.empty((7, 10), dtype=np.float32))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        bsm(*args, out=np.empty((10, 7)).T)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        bsm(*args, out=[np.empty(20)[::2] for _ in range(7)])
+    with pytest.raises(ValueError, match="overlap each other"):
+        bsm(*args, out=[np.empty(10)] * 7)
+    spot = args[0].copy()
+    block = np.empty((7, 10))
+    block[0] = spot
+    with pytest.raises(ValueError, match="overlaps an argument"):
+        bsm(block[0], *args[1:], out=block)
+
+
+def test_arguments_are_not_copied_and_not_written() -> None:
+    import engine.greeks as g
+
+    args = _args7(64)
+    before = [a.copy() for a in args]
+    seen: list[tuple[np.ndarray, ...]] = []
+    real = g.all_greeks_kernel
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(PURE_PYTHON_ENV, "0")
+        mp.setattr(g, "all_greeks_kernel", lambda *a: seen.append(a) or real(*a))
+        bsm(*args)
+    S, K, T, R, B, V, C, out = seen[0]
+    for ours, theirs in ((S, args[0]), (K, args[1]), (T, args[2]), (R, args[3]), (V, args[5])):
+        assert np.shares_memory(ours, theirs) and not ours.flags.writeable
+    assert np.shares_memory(C, args[6])
+    assert all(not a.flags.writeable for a in (S, K, T, R, B, V, C))
+    assert isinstance(out, tuple) and len(out) == 7
+    for a, b in zip(args, before, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_exp_and_log_are_accurate_at_rounding_ties() -> None:
+    """exp rounds x/ln2 with the 1.5·2^52 shifter: were ``(t + c) - c`` ever folded (fast-math
+    reassociation), these would be off by orders of magnitude, not ulps."""
+    import numba
+
+    from engine.greeks._math import exp_, exp_neg_, log_
+
+    @numba.njit(error_model="numpy")
+    def run(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        e, en, lg = np.empty_like(x), np.empty_like(x), np.empty_like(y)
+        for i in range(x.size):
+            e[i] = exp_(x[i])
+            en[i] = exp_neg_(-abs(x[i]))
+        for i in range(y.size):
+            lg[i] = log_(y[i])
+        return e, en, lg
+
+    k = np.arange(-1020.0, 1023.0)
+    rng = np.random.default_rng(4)
+    x = np.concatenate([k * math.log(2), (k + 0.5) * math.log(2), rng.uniform(-708.0, 709.0, 4000)])
+    x = x[(x > -708.3) & (x < 709.0)]
+    y = np.exp(rng.uniform(-700.0, 700.0, 4000))
+    e, en, lg = run(x, y)
+    want = np.exp(x)
+    assert np.all(np.abs(e - want) <= 2 * np.spacing(want))
+    wn = np.exp(-np.abs(x))
+    wn[np.abs(x) > 708.3] = 0.0  # flushed to zero below EXP_MIN, as exp_
+    assert np.all(np.abs(en - wn) <= 2 * np.spacing(wn))
+    wl = np.log(y)
+    assert np.all(np.abs(lg - wl) <= 2 * np.spacing(np.abs(wl)))
+    special = run(np.array([-800.0, 800.0, np.nan]), np.array([-1.0, 0.0, np.nan]))
+    assert special[0][0] == 0.0 and special[0][1] == math.exp(709.0) and math.isnan(special[0][2])
+    assert special[1][0] == 0.0 and special[1][1] == 0.0
+    assert all(math.isnan(v) for v in special[2])
+
+
+_AVX2_PROBE = """
+import numba, numpy as np
+from numba import prange
+from engine.greeks._math import exp_, exp_constants, exp_neg_, gauss, log_, ncdf
+
+@numba.njit(parallel=True, error_model="numpy", boundscheck=False)
+def probe(x, out):
+    k = exp_constants()
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = exp_(v) + exp_neg_(-v * v, k) + log_(v) + gauss(v) + ncdf(v)
+
+probe(np.linspace(0.1, 3.0, 64), np.empty(64))
+asm = probe.inspect_asm(probe.signatures[0])
+body = "\\n".join(l for l in asm.splitlines() if "(%rip)" not in l)
+print("cvt", sum(body.count(s) for s in ("cvttsd2si", "cvtsi2sd", "cvtsd2si", "cvttpd2qq", "cvtqq2pd")))
+print("ymm", body.count("ymm"), "zmm", body.count("zmm"))
+"""
+
+
+def test_vector_math_has_no_float_int_conversion_on_avx2(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Packed double<->int64 conversions exist only with AVX-512DQ: on AVX2 one in the loop
+    would be done lane by lane (scalar). Compile the helpers for haswell and read the code."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_CPU_NAME="haswell", NUMBA_CPU_FEATURES="")
+    env["NUMBA_CACHE_DIR"] = str(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", _AVX2_PROBE], env=env, capture_output=True, text=True, check=True
+    )
+    counts = dict(line.split(" ", 1) for line in done.stdout.strip().splitlines())
+    assert counts["cvt"] == "0", done.stdout
+    ymm, zmm = (int(v) for v in counts["ymm"].split(" zmm "))
+    assert ymm > 0 and zmm == 0, done.stdout
