@@ -32,25 +32,11 @@ from data_adapters.http import HttpConfig, UnreachableError
 from data_adapters.polygon import PolygonSource
 from data_adapters.thetadata import ThetaDataSource
 from tests.data_adapters.fault_provider import Fault, FaultProvider
+from tests.fake_clock import FakeClock
 
 KEY = "pk_fault_5e4d3c2b1a0f9e8d7c6b"
 NOW = datetime(2025, 12, 17, 17, 0, tzinfo=UTC)
 SOURCES = ("polygon-header", "polygon-query", "thetadata-v3", "thetadata-v2", "cboe")
-
-
-class FakeClock:
-    """Monotonic seconds that advance only when the client sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def build(source: str, url: str, http: HttpConfig) -> Any:

@@ -32,6 +32,7 @@ from data_adapters.settings import Settings
 from engine.errors import InvalidSpotError
 from tests.data_adapters.conftest import ServeFactory
 from tests.data_adapters.loopback import Reply, closed_port_url
+from tests.fake_clock import FakeClock
 
 OK = Reply(200, b'{"status":"OK","results":[1,2]}')
 KEY = "sk-live-0123456789abcdef"
@@ -280,21 +281,6 @@ def test_a_key_echoed_in_a_next_link_is_replaced(
 
 
 # -- the total deadline --------------------------------------------------------------------
-
-
-class FakeClock:
-    """Monotonic seconds that advance only when the client sleeps (or a test says so)."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def test_deadline_covers_every_retry_and_sleep(serve: ServeFactory) -> None:

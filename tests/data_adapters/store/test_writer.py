@@ -11,21 +11,7 @@ import pytest
 from data_adapters.store import SnapshotStore, StoreError, StoreLockedError, make_record
 from data_adapters.store.layout import data_file_name
 from tests.data_adapters.store.conftest import FRI, THU, demo_snapshot, tree
-
-
-class FakeClock:
-    """Monotonic seconds that only move when the writer sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.fake_clock import FakeClock
 
 
 def test_a_second_writer_fails_at_once_with_a_clear_error(store: SnapshotStore) -> None:
@@ -44,7 +30,7 @@ def test_a_second_writer_fails_at_once_with_a_clear_error(store: SnapshotStore) 
 
 
 def test_waiting_for_the_lock_times_out(store: SnapshotStore) -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     with store.writer(), pytest.raises(StoreLockedError, match=r"after waiting 1\.0 s"):
         store.writer(timeout=1.0, poll=0.3, clock=clock, sleep=clock.sleep)
     assert clock.sleeps == pytest.approx([0.3, 0.3, 0.3, 0.1])
@@ -52,7 +38,7 @@ def test_waiting_for_the_lock_times_out(store: SnapshotStore) -> None:
 
 def test_waiting_for_the_lock_succeeds_when_it_is_released(store: SnapshotStore) -> None:
     first = store.writer()
-    clock = FakeClock()
+    clock = FakeClock(100.0)
 
     def sleep(seconds: float) -> None:
         clock.sleep(seconds)
