@@ -1,4 +1,4 @@
-"""Every error the HTTP API answers, with the exact bodies of API.md, and their OpenAPI.
+"""Every error the HTTP API answers, with the exact bodies of docs/api.md, and their OpenAPI.
 
 ==========================================  ======  =====================================
 cause                                       status  ``error``

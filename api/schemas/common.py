@@ -1,6 +1,6 @@
 """Response models shared by every resource: the head, ``data_quality`` and error bodies.
 
-The models describe the JSON of API.md for the OpenAPI document; the routes send the dicts
+The models describe the JSON of docs/api.md for the OpenAPI document; the routes send the dicts
 of :mod:`api.views` directly (the tests check that both agree). Money is USD, timestamps
 UTC ISO-8601 with ``Z``, dates ``YYYY-MM-DD``; ``null`` wherever a number cannot be
 computed.

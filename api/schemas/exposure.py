@@ -1,4 +1,4 @@
-"""Response models of ``/v1/exposure/*`` (API.md, "Exposure endpoints").
+"""Response models of ``/v1/exposure/*`` (docs/api.md, "Endpoints").
 
 Units: GEX in USD of dealer delta change per 1 % spot move, DEX in USD of delta, VEX in
 USD per vol point, CHEX in USD per day (:mod:`engine.exposures`); strikes and levels in the

@@ -1,4 +1,4 @@
-"""The zero-dte view: ``GET /v1/exposure/zero-dte/{symbol}`` (API.md), vendor field names.
+"""The zero-dte view: ``GET /v1/exposure/zero-dte/{symbol}`` (docs/api.md), vendor field names.
 
 The field names are those of the vendor's SDK (``flashalpha.types.ZeroDteResponse``); we
 send the blocks the engine computes — ``regime``, ``exposures``, ``pin_risk``, ``hedging``,
