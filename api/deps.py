@@ -3,13 +3,13 @@
 ``Authorized`` authenticates the request (``X-Api-Key`` header or ``apiKey`` query) and
 counts it against the key's rate limit, leaving the ``X-RateLimit-*`` headers for
 :class:`RateHeadersMiddleware` to add to whatever response follows; ``ScanAuthorized``
-does the same for ``/v1/scan`` and counts one request per distinct symbol asked (API.md:
+does the same for ``/v1/scan`` and counts one request per distinct symbol asked (docs/api.md:
 a request that analyses N symbols counts N). A client address whose requests failed
 authentication ``auth_failure_limit`` times within ``auth_failure_window`` seconds is
 refused with 429 (and ``Retry-After``) until the oldest failure leaves the window, whatever
 key it presents meanwhile (:class:`api.ratelimit.FailureThrottle`). ``Service`` is the
 app's :class:`api.service.AnalysisService`; the parameter aliases carry the names, bounds,
-patterns and descriptions of API.md.
+patterns and descriptions of docs/api.md.
 
 Symbols follow the one grammar of :mod:`data_adapters.symbols` (:data:`SYMBOL_PATTERN`,
 in the OpenAPI document as the parameters' ``pattern``); dates are strictly

@@ -1,4 +1,4 @@
-"""Hostile or broken requests get API.md's JSON error bodies, at the ASGI edge and below it.
+"""Hostile or broken requests get docs/api.md's JSON error bodies, at the ASGI edge and below it.
 
 **In the app** (any ASGI server): :class:`HeaderLimitMiddleware` answers before routing
 

@@ -6,7 +6,7 @@ within the last ``window`` seconds. Refused requests are not recorded, so a clie
 keeps retrying is admitted as soon as its oldest request leaves the window.
 
 Times come from ``clock`` (unix seconds, :func:`time.time` by default; tests inject one).
-The headers follow API.md: ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` (after this
+The headers follow docs/api.md: ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` (after this
 request), ``X-RateLimit-Reset`` (unix seconds, rounded up, when the oldest request counted
 leaves the window) and, on refusal, ``Retry-After`` (whole seconds, at least 1).
 

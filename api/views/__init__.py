@@ -1,4 +1,4 @@
-"""Analysis -> the exact JSON objects of API.md, shared by the HTTP routes and the CLI.
+"""Analysis -> the exact JSON objects of docs/api.md, shared by the HTTP routes and the CLI.
 
 Every view takes an :class:`engine.analysis.Analysis` (or what the endpoint needs) and
 returns a plain ``dict`` that ``json.dumps`` can write: timestamps UTC ISO-8601 with ``Z``,

@@ -1,4 +1,4 @@
-"""Exposure views: Analysis -> the exact JSON objects of ``/v1/exposure/*`` (API.md).
+"""Exposure views: Analysis -> the exact JSON objects of ``/v1/exposure/*`` (docs/api.md).
 
 Units: GEX in USD of dealer delta change per 1 % move, DEX in USD, VEX in USD per vol point,
 CHEX in USD per day (:mod:`engine.exposures`); strikes and levels in the underlying's price
