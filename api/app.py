@@ -50,7 +50,7 @@ from api.redact import RedactKeys, install
 from api.routes import ROUTERS
 from api.routes._respond import ViewCache, json_response
 from api.service import AnalysisService
-from engine.presets import get_preset
+from engine.analysis.presets import get_preset
 
 __all__ = ["VERSION", "RedactKeys", "create_app", "split_cache_budget"]
 

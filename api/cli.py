@@ -76,9 +76,9 @@ from api.views import (
     vex_view,
 )
 from api.watch import Delivery, Observation, Watcher, WatchEvent, WebhookSender, redact_url
-from engine.analysis import Analysis
+from engine.analysis.presets import get_preset
+from engine.analysis.single import Analysis
 from engine.errors import GexError
-from engine.presets import get_preset
 
 __all__ = ["app", "main"]
 

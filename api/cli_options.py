@@ -47,10 +47,10 @@ from data_adapters import get_source
 from data_adapters.errors import InvalidSymbolError
 from data_adapters.store import STORE_ENV
 from data_adapters.symbols import check_symbol
-from engine.analysis import Analysis
+from engine.analysis.options import OPTION_NAMES, parse_options
+from engine.analysis.presets import apply_overrides, get_preset
+from engine.analysis.single import Analysis
 from engine.errors import ConfigurationError
-from engine.options import OPTION_NAMES, parse_options
-from engine.presets import apply_overrides, get_preset
 
 __all__ = [
     "FILE_SOURCES",

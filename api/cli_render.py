@@ -1,7 +1,7 @@
 """Readable rich tables for the ``gex`` command, drawn from the API views.
 
 Every renderer takes the dict that the HTTP endpoint answers (:mod:`api.views`), never the
-:class:`~engine.analysis.Analysis` itself, so a table can only show what ``--json`` prints.
+:class:`~engine.analysis.single.Analysis` itself, so a table can only show what ``--json`` prints.
 Numbers the engine could not compute (JSON ``null``) are shown as ``—``.
 
 Units follow the README: GEX in USD per 1 % move, DEX in USD, VEX in USD per vol point,

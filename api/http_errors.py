@@ -61,6 +61,7 @@ from data_adapters.errors import (
     SymbolNotFoundError,
 )
 from data_adapters.symbols import check_symbol
+from engine.analysis.options import OPTION_NAMES
 from engine.errors import (
     ConfigurationError,
     EmptySnapshotError,
@@ -68,7 +69,6 @@ from engine.errors import (
     InvalidSpotError,
     NoContractsError,
 )
-from engine.options import OPTION_NAMES
 
 __all__ = [
     "AUTH_RESPONSES",

@@ -39,7 +39,7 @@ source is its own history) also answers what changed since the prior session:
 :meth:`~AnalysisService.prior` is the last stored snapshot of the session before a
 snapshot's (``SnapshotStore.prior_session``), kept as its open interest per contract;
 :meth:`~AnalysisService.oi_changes` the per-contract open-interest changes of the contracts
-behind an analysis's strike rows (:mod:`engine.changes`); and
+behind an analysis's strike rows (:mod:`engine.analysis.changes`); and
 :meth:`~AnalysisService.prior_net_gex` the prior session's net GEX under the same preset
 and options (its stored summary for the native defaults, else recomputed). Because the
 OI changes are computed from the analysis's own contracts, a store-aware service's cached
@@ -69,12 +69,12 @@ from data_adapters import Source, get_source
 from data_adapters.errors import NoHistoryError, SymbolNotFoundError
 from data_adapters.store import SnapshotStore
 from data_adapters.symbols import check_symbol
-from engine.analysis import Analysis, analyze
+from engine.analysis.changes import analysed_contracts, contract_changes, prior_open_interest
+from engine.analysis.options import AnalysisOptions, parse_options
+from engine.analysis.presets import get_preset
+from engine.analysis.single import Analysis, analyze
 from engine.chain import SCHEMA, ChainSnapshot
-from engine.changes import analysed_contracts, contract_changes, prior_open_interest
 from engine.errors import ConfigurationError, EmptySnapshotError, InvalidSpotError, NoContractsError
-from engine.options import AnalysisOptions, parse_options
-from engine.presets import get_preset
 from engine.settlement import CALENDAR_RANGE, NEW_YORK
 
 __all__ = [
@@ -99,7 +99,7 @@ CACHED_CONTRACT_COLUMNS: Final = ("expiration", "strike")
 HISTORY_CONTRACT_COLUMNS: Final = ("root", "is_call", "open_interest", "volume")
 """Columns a store-aware service's cached analyses keep as well: with ``expiration`` and
 ``strike`` they identify the contracts behind each strike row and their open interest
-(:func:`engine.changes.analysed_contracts`)."""
+(:func:`engine.analysis.changes.analysed_contracts`)."""
 _NO_PRIOR_ERRORS = (NoContractsError, EmptySnapshotError, InvalidSpotError)
 """An analysis of the prior snapshot that fails with these has no net GEX to compare."""
 T = TypeVar("T")
@@ -165,7 +165,7 @@ def _is_native_default(preset: str, options: AnalysisOptions) -> bool:
 @dataclass(frozen=True, slots=True, eq=False)
 class PriorSession:
     """The last stored snapshot of the session before a snapshot's, as the service keeps it:
-    its instant, its open interest per contract (:func:`engine.changes.prior_open_interest`)
+    its instant, its open interest per contract (:func:`engine.analysis.changes.prior_open_interest`)
     and the net GEX of its stored summary (None when that analysis failed)."""
 
     symbol: str
@@ -364,7 +364,7 @@ class AnalysisService:
     def oi_changes(self, a: Analysis, prior: PriorSession | None = None) -> pl.DataFrame | None:
         """Per-contract open-interest changes of the contracts behind the strike rows of
         ``a`` (an analysis of this service) against ``prior`` (default: :meth:`prior` of
-        ``a``'s snapshot), :func:`engine.changes.contract_changes`; None without one."""
+        ``a``'s snapshot), :func:`engine.analysis.changes.contract_changes`; None without one."""
         prior = prior if prior is not None else self.prior(a.symbol, a.as_of)
         if prior is None:
             return None

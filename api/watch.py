@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from api.views import finite, iso_utc
-from engine.analysis import Analysis
+from engine.analysis.single import Analysis
 from engine.errors import ConfigurationError, GexError
 
 __all__ = [

@@ -23,7 +23,7 @@ from scipy.stats import norm
 from benchmarks.harness import Row, best_time
 from data_adapters import get_source
 from engine._jit import set_threads
-from engine.analysis import analyze
+from engine.analysis.single import analyze
 
 __all__ = ["numpy_script_analysis", "run"]
 

@@ -78,7 +78,7 @@ def _warm() -> None:
     from datetime import UTC, datetime
 
     from data_adapters.demo import DemoSource
-    from engine.analysis import analyze
+    from engine.analysis.single import analyze
 
     analyze(DemoSource().snapshot("IWM", datetime(2026, 11, 9, 21, tzinfo=UTC)))
 

@@ -155,7 +155,7 @@ def _import_time() -> float:
 
 def _in_process_spx(repeat: int) -> list[float]:
     from data_adapters import get_source
-    from engine.analysis import analyze
+    from engine.analysis.single import analyze
     from engine.warmup import compile_all
 
     compile_all()

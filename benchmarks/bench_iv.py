@@ -1,8 +1,8 @@
 """Implied-vol solve throughput on 1e6 realistic options against two named baselines.
 
-Subject: :func:`engine.iv.implied_vol` (Jäckel's "Let's Be Rational" as vectorized Numba
+Subject: :func:`engine.iv.solve.implied_vol` (Jäckel's "Let's Be Rational" as vectorized Numba
 passes, float64-exact), on 1 thread and on all cores, premiums from
-:func:`engine.iv.black_price` on :func:`benchmarks.workloads.realistic_contracts`.
+:func:`engine.iv.solve.black_price` on :func:`benchmarks.workloads.realistic_contracts`.
 
 Baselines, timed in the same run:
 
@@ -26,7 +26,7 @@ from scipy.special import ndtr
 from benchmarks.harness import Row, best_time
 from benchmarks.workloads import Contracts, realistic_contracts
 from engine._jit import set_threads
-from engine.iv import IVReason, black_price, implied_vol
+from engine.iv.solve import IVReason, black_price, implied_vol
 
 __all__ = ["brentq_iv", "notes", "numpy_newton_iv", "run"]
 

@@ -1,4 +1,4 @@
-"""The whole market end to end: :func:`engine.market.analyze_market` on the demo's market universe.
+"""The whole market end to end: :func:`engine.analysis.market.analyze_market` on the demo's market universe.
 
 Workload: ``get_source("demo", universe="market").market(AS_OF)`` — 6,000 underlyings
 (the named index/ETF/stock/futures chains plus synthetic stocks in three listing tiers),
@@ -37,8 +37,8 @@ from benchmarks.harness import Row, best_time
 from data_adapters import get_source
 from data_adapters.demo.market import synthetic_count
 from engine._jit import set_threads
-from engine.analysis import analyze
-from engine.market import STAGES, MarketAnalysis, analyze_market
+from engine.analysis.market import STAGES, MarketAnalysis, analyze_market
+from engine.analysis.single import analyze
 
 __all__ = ["notes", "run"]
 

@@ -4,10 +4,10 @@ Workload: 25,000 contracts (strikes, T from 30 minutes to 2 years, vol 8–80 %,
 weights ±OI, multiplier 100) evaluated at the default flip grid of 201 levels over ±20 %
 of spot. Unit of work: one contract at one level.
 
-Subject: :func:`engine.profile.evaluate_profile` (the compiled kernel on precomputed
+Subject: :func:`engine.analysis.profile.evaluate_profile` (the compiled kernel on precomputed
 per-contract terms) on 1 thread and on all cores; also ``gamma_profile`` including the
 precomputation, the whole flip search (grid + refinement) for orientation, and the market
-path's segmented kernel (:func:`engine.market_kernels.segment_profile`) on the same chain
+path's segmented kernel (:func:`engine.analysis.segmented.segment_profile`) on the same chain
 cut into 100 underlyings of 250 contracts, each at its own 201-level grid.
 Baseline: the profile as the widely copied pandas/NumPy GEX scripts compute it — a Python
 loop over levels, each level a vectorized NumPy pass over all contracts with
@@ -24,9 +24,9 @@ from scipy.stats import norm
 from benchmarks.harness import Row, best_time
 from benchmarks.workloads import Contracts, realistic_contracts
 from engine._jit import set_threads
-from engine.flip import DEFAULT_POINTS, find_crossings
-from engine.market_kernels import segment_profile
-from engine.profile import evaluate_profile, gamma_profile, profile_terms
+from engine.analysis.flip import DEFAULT_POINTS, find_crossings
+from engine.analysis.profile import evaluate_profile, gamma_profile, profile_terms
+from engine.analysis.segmented import segment_profile
 
 __all__ = ["numpy_profile", "run"]
 

@@ -1,4 +1,4 @@
-"""Shared helpers that turn provider columns into the canonical chain (engine/chain.py SCHEMA).
+"""Shared helpers that turn provider columns into the canonical chain (engine/chain/ SCHEMA).
 
 Conventions every adapter follows through these helpers:
 

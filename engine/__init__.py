@@ -28,8 +28,8 @@ __all__ = [
 ]
 
 _WHERE = {
-    "Analysis": "engine.analysis",
-    "analyze": "engine.analysis",
+    "Analysis": "engine.analysis.single",
+    "analyze": "engine.analysis.single",
     "ChainSnapshot": "engine.chain",
     "validate": "engine.chain",
     "ConfigurationError": "engine.errors",
@@ -39,17 +39,17 @@ _WHERE = {
     "Greeks": "engine.greeks",
     "black76": "engine.greeks",
     "bsm": "engine.greeks",
-    "implied_vol": "engine.iv",
-    "price_chain": "engine.pricing",
+    "implied_vol": "engine.iv.solve",
+    "price_chain": "engine.pricing.chain",
 }
 
 if TYPE_CHECKING:
-    from engine.analysis import Analysis, analyze
+    from engine.analysis.single import Analysis, analyze
     from engine.chain import ChainSnapshot, validate
     from engine.errors import ConfigurationError, GexError, NoContractsError, SnapshotError
     from engine.greeks import Greeks, black76, bsm
-    from engine.iv import implied_vol
-    from engine.pricing import price_chain
+    from engine.iv.solve import implied_vol
+    from engine.pricing.chain import price_chain
 
 
 def __getattr__(name: str) -> Any:

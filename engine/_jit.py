@@ -13,9 +13,9 @@ Options and why:
   error model inserts a branch per division that stops LLVM from vectorizing the loop.
 - ``boundscheck=False`` — the same reason.
 - No ``fastmath``, and never ``reassoc`` in particular: it would fold the range reduction
-  of :func:`engine.greeks._math.exp_` (``(t + 1.5·2^52) − 1.5·2^52`` → ``t``) and change
+  of :func:`engine._math.exp_` (``(t + 1.5·2^52) − 1.5·2^52`` → ``t``) and change
   results between the kernels and their twins. Elementwise loops vectorize without it;
-  the few fused multiply-adds the math wants are explicit (``engine.greeks._math.fma_``).
+  the few fused multiply-adds the math wants are explicit (``engine._math.fma_``).
 - ``parallel=True`` for array kernels, with ``prange`` even on one thread: the parfor pass
   marks the arrays as non-aliasing, which is what lets LLVM vectorize the loop body.
 
@@ -28,7 +28,7 @@ before the first kernel launch (a value set by the user is kept).
 Target CPU: kernels are compiled for the CPU they run on (Numba passes LLVM the host's CPU
 name and features), so one source becomes AVX-512 code on Zen 4 / Xeon and AVX2 code on
 earlier AMD and on Intel client CPUs. Nothing in a hot loop may need AVX-512 to vectorize
-(packed double↔int64 conversion is AVX-512DQ-only; see :mod:`engine.greeks._math`). To
+(packed double↔int64 conversion is AVX-512DQ-only; see :mod:`engine._math`). To
 compile and measure the AVX2 build on an AVX-512 machine set ``NUMBA_CPU_NAME=haswell`` and
 ``NUMBA_CPU_FEATURES=`` (empty: haswell's own features; without it Numba keeps the host's,
 AVX-512 included), or run ``python -m benchmarks --cpu haswell``. The on-disk cache keys

@@ -13,11 +13,11 @@ __all__ = ["compile_all"]
 
 def compile_all() -> None:
     """Run every kernel once on a tiny input."""
+    from engine.analysis.hedging import hedging_estimate
+    from engine.analysis.profile import gamma_profile
     from engine.greeks import bsm, dealer_greeks
-    from engine.hedging import hedging_estimate
-    from engine.iv import black_price, implied_vol, implied_vol_from_quotes
-    from engine.iv_kernels import implied_vol_kernel
-    from engine.profile import gamma_profile
+    from engine.iv.kernels import implied_vol_kernel
+    from engine.iv.solve import black_price, implied_vol, implied_vol_from_quotes
 
     one = np.ones(2)
     calls = np.array([True, False])

@@ -19,7 +19,7 @@ from api.http_errors import DATA_RESPONSES, ApiError, error_for
 from api.routes._respond import json_response
 from api.schemas.reference import ScanResponse
 from api.views import scan_row, scan_view
-from engine.analysis import Analysis
+from engine.analysis.single import Analysis
 from engine.errors import GexError
 
 __all__ = ["router"]

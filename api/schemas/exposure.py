@@ -1,7 +1,7 @@
 """Response models of ``/v1/exposure/*`` (docs/api.md, "Endpoints").
 
 Units: GEX in USD of dealer delta change per 1 % spot move, DEX in USD of delta, VEX in
-USD per vol point, CHEX in USD per day (:mod:`engine.exposures`); strikes and levels in the
+USD per vol point, CHEX in USD per day (:mod:`engine.exposure.dealer`); strikes and levels in the
 underlying's price units; shares signed (+ = dealers buy).
 """
 

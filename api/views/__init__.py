@@ -1,6 +1,6 @@
 """Analysis -> the exact JSON objects of docs/api.md, shared by the HTTP routes and the CLI.
 
-Every view takes an :class:`engine.analysis.Analysis` (or what the endpoint needs) and
+Every view takes an :class:`engine.analysis.single.Analysis` (or what the endpoint needs) and
 returns a plain ``dict`` that ``json.dumps`` can write: timestamps UTC ISO-8601 with ``Z``,
 dates ``YYYY-MM-DD``, money in USD, and ``None`` (JSON null) wherever a number cannot be
 computed — never NaN or Infinity. ``gex --json`` on the command line prints exactly what

@@ -14,8 +14,8 @@ from typing import Any
 
 import polars as pl
 
-from engine.analysis import Analysis
-from engine.hedging import HedgeEstimate
+from engine.analysis.hedging import HedgeEstimate
+from engine.analysis.single import Analysis
 
 __all__ = [
     "finite",

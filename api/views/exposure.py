@@ -1,7 +1,7 @@
 """Exposure views: Analysis -> the exact JSON objects of ``/v1/exposure/*`` (docs/api.md).
 
 Units: GEX in USD of dealer delta change per 1 % move, DEX in USD, VEX in USD per vol point,
-CHEX in USD per day (:mod:`engine.exposures`); strikes and levels in the underlying's price
+CHEX in USD per day (:mod:`engine.exposure.dealer`); strikes and levels in the underlying's price
 units; hedging shares signed (+ = dealers buy), ``notional_usd = |shares| · spot``.
 """
 
@@ -12,15 +12,15 @@ from typing import Any, Final
 import polars as pl
 
 from api.views._common import finite, head, hedging, iso_date, rows, tail
-from engine.analysis import Analysis
-from engine.changes import strike_changes, top_strike_changes
-from engine.interpretation import (
+from engine.analysis.changes import strike_changes, top_strike_changes
+from engine.analysis.narrative import (
     charm_sentence,
     gex_change_pct,
     gex_change_sentence,
     vanna_sentence,
     zero_dte_sentence,
 )
+from engine.analysis.single import Analysis
 
 __all__ = [
     "TOP_OI_CHANGES",
@@ -67,7 +67,7 @@ def summary_view(a: Analysis) -> dict[str, Any]:
 def gex_view(a: Analysis, changes: pl.DataFrame | None = None) -> dict[str, Any]:
     """``GET /v1/exposure/gex/{symbol}``. ``changes`` are the per-contract open-interest
     changes of the contracts behind the rows against the prior session's snapshot
-    (:func:`engine.changes.contract_changes`); each row's ``*_oi_change`` is their sum over
+    (:func:`engine.analysis.changes.contract_changes`); each row's ``*_oi_change`` is their sum over
     that strike and side. Without a prior session (None) those fields are null."""
     table = rows(
         a.strikes,

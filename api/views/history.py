@@ -5,7 +5,7 @@ types.py``): per-contract rows ``{strike, type, expiry, today_oi, prior_oi, oi_c
 largest ``|oi_change|`` first, and the call and put totals. Without a prior session it
 answers as that type says: ``prior_snapshot_available`` false, totals 0, no rows (with the
 reason in the **extra** ``message``). Changes are those of the contracts the analysis uses
-now (:mod:`engine.changes`); a contract the prior session lacked counts 0 there.
+now (:mod:`engine.analysis.changes`); a contract the prior session lacked counts 0 there.
 
 ``history_view`` is the stored summary series (**extra**; the JavaScript SDK's
 ``exposureHistory``): one row per stored snapshot, newest last, from the manifests alone.
@@ -19,8 +19,8 @@ from typing import Any
 import polars as pl
 
 from api.views._common import empty_quality, finite, head, iso_date, iso_utc, tail
-from engine.analysis import Analysis
-from engine.changes import top_contract_changes, total_changes
+from engine.analysis.changes import top_contract_changes, total_changes
+from engine.analysis.single import Analysis
 
 __all__ = ["HISTORY_FIELDS", "history_view", "oi_diff_view"]
 
@@ -55,7 +55,7 @@ def oi_diff_view(
     message: str | None = None,
 ) -> dict[str, Any]:
     """``GET /v1/exposure/oi-diff/{symbol}``: ``changes`` per contract
-    (:func:`engine.changes.contract_changes`) against the snapshot at ``prior_as_of``; None
+    (:func:`engine.analysis.changes.contract_changes`) against the snapshot at ``prior_as_of``; None
     when there is no prior session (``message`` says why)."""
     body = {key: value for key, value in head(a).items() if key != "dealer_model"}
     if changes is None:

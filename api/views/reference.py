@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from api.views._common import empty_quality, finite, iso_date, iso_utc, tail
-from engine.analysis import Analysis
+from engine.analysis.single import Analysis
 
 __all__ = ["options_view", "quote_view", "scan_row", "scan_view", "symbols_view"]
 

@@ -19,9 +19,9 @@ from typing import Any
 import polars as pl
 
 from api.views._common import finite, head, hedge_view, iso_date, move_name, rows, tail
-from engine.analysis import Analysis
-from engine.levels import zero_dte_magnet
-from engine.zero_dte import new_york_date
+from engine.analysis.levels import zero_dte_magnet
+from engine.analysis.single import Analysis
+from engine.analysis.zero_dte import new_york_date
 
 __all__ = ["ZERO_DTE_MOVES", "no_zero_dte_view", "zero_dte_view"]
 

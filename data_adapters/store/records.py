@@ -143,7 +143,7 @@ def _instant(value: datetime | None) -> str | None:
 def summarize(snapshot: ChainSnapshot) -> dict[str, Any]:
     """The summary row of ``snapshot``: ``engine.analyze`` (native preset, default options)
     plus the validator's quarantine counts; JSON-ready (see the module docstring)."""
-    from engine.analysis import analyze  # deferred: the engine's kernels load here
+    from engine.analysis.single import analyze  # deferred: the engine's kernels load here
     from engine.chain import validate
     from engine.errors import GexError
 

@@ -18,7 +18,7 @@ theta      dV/dt, calendar time running forward, per year
 
 ``price`` is the textbook difference ``φ(S·e^{(b−r)T}·N(φd1) − K·e^{−rT}·N(φd2))``: far out of
 the money it loses digits to cancellation (2.4e-10 relative on a 2.6e-55 premium); where a
-premium must be exact in the wings use :func:`engine.iv.black_price`, which evaluates the
+premium must be exact in the wings use :func:`engine.iv.solve.black_price`, which evaluates the
 normalised Black function without cancellation. The greeks have no such loss.
 
 Contracts with invalid inputs (S, K, t or vol not strictly positive, or not finite) get NaN

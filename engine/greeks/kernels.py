@@ -19,7 +19,7 @@ import math
 from numba import prange
 
 from engine._jit import kernel, scalar
-from engine.greeks._math import INV_SQRT_2PI, exp_, gauss, log_, ncdf, ncdf_from_gauss
+from engine._math import INV_SQRT_2PI, exp_, gauss, log_, ncdf, ncdf_from_gauss
 
 __all__ = ["all_greeks_kernel", "dealer_greeks_kernel"]
 

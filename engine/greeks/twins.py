@@ -4,7 +4,7 @@ Used by the tests (the compiled kernels must agree with these to 1e-13 relative)
 ``GEX_ENGINE_PURE_PYTHON=1`` is set. The normal distribution function here is Cody's
 algorithm written the textbook way (real branches, ``math.exp`` with the ``trunc(16x)/16``
 split of R's ``pnorm``), so it also checks the branch-free select logic of
-:mod:`engine.greeks._math`.
+:mod:`engine._math`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from engine.greeks import _math as m
+from engine import _math as m
 from engine.typing import BoolArray, FloatArray
 
 __all__ = ["all_greeks_twin", "dealer_greeks_twin", "ncdf_twin", "npdf_twin"]

@@ -19,7 +19,7 @@ from api.app import create_app, split_cache_budget
 from api.cache import TTLCache, estimate_size
 from api.config import ServerSettings
 from api.service import AnalysisService, compact
-from engine.analysis import analyze
+from engine.analysis.single import analyze
 from tests.api.conftest import KEY
 from tests.api.live import FRIDAY, PinnedSource, ThreadServer
 

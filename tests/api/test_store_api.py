@@ -31,9 +31,9 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from data_adapters.store import SnapshotStore
-from engine.analysis import Analysis, analyze
+from engine.analysis.narrative import gex_change_sentence
+from engine.analysis.single import Analysis, analyze
 from engine.chain import ChainSnapshot
-from engine.interpretation import gex_change_sentence
 from tests.api.conftest import FRIDAY_CLOSE, KEY, KEYS_ENV, THURSDAY_CLOSE, iso
 from tests.api.live import ServerProcess
 

@@ -28,7 +28,7 @@ from api.schemas.reference import OptionsResponse, ScanResponse, StockQuoteRespo
 from api.schemas.zero_dte import NoZeroDteResponse, ZeroDteResponse
 from api.service import AnalysisService
 from data_adapters.store import HISTORY_SCHEMA
-from engine.analysis import Analysis
+from engine.analysis.single import Analysis
 from tests.api.live import FRIDAY, PinnedSource
 
 SATURDAY = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)

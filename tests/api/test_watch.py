@@ -38,7 +38,7 @@ START = datetime(2024, 1, 5, 15, 0, tzinfo=UTC)
 def fake_analysis(
     step: int, regime: str, spot: float, flip: float | None, symbol: str = "SPX"
 ) -> Any:
-    """What :meth:`Observation.of` reads from an :class:`~engine.analysis.Analysis`."""
+    """What :meth:`Observation.of` reads from an :class:`~engine.analysis.single.Analysis`."""
     return SimpleNamespace(
         symbol=symbol,
         as_of=START + timedelta(minutes=step),

@@ -11,9 +11,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from engine.analysis import Analysis
+from engine.analysis.market import MarketAnalysis
+from engine.analysis.single import Analysis
 from engine.chain import ChainSnapshot
-from engine.market import MarketAnalysis
 from tests.engine import chain_factory as cf
 
 

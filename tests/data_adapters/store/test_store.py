@@ -21,7 +21,7 @@ from data_adapters.store import (
     make_record,
     resolve_root,
 )
-from engine.analysis import analyze
+from engine.analysis.single import analyze
 from engine.chain import ChainSnapshot, validate
 from tests.data_adapters.store.conftest import (
     FRI,

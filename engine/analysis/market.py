@@ -1,0 +1,394 @@
+"""``analyze_market``: the dealer-positioning summary of every underlying of a market at once.
+
+A market is one canonical contract frame (:data:`engine.chain.SCHEMA`) holding all
+underlyings' chains contiguously — rows ``offsets[u] .. offsets[u + 1]`` are underlying
+``u`` — plus per-underlying ``symbols``, ``spots`` and ``div_yields``, one ``as_of`` and one
+``rate`` (the demo source's ``market()`` returns exactly that). Calling
+:func:`engine.analysis.single.analyze` once per underlying costs tens of milliseconds of Python and
+polars overhead each (minutes for ~6,000 underlyings); here every stage runs once over the
+whole market, and per-underlying results come from segment reductions and segmented kernels.
+
+Per underlying the numbers have the definitions of ``engine.analyze(snapshot)`` with the
+``native`` preset and default options (docs/conventions.md), and equal them up to the order of
+floating-point summation: net GEX/DEX/VEX/CHEX (USD, :mod:`engine.exposure.dealer`), the regime
+(sign of the profile at spot), every crossing of the gamma profile and the flip nearest spot
+(refined to ``tol`` times spot), the call and put walls (:mod:`engine.analysis.levels`), the 0DTE net
+GEX and its share of the total in percent (:mod:`engine.analysis.zero_dte`, "today" is the New York
+date of ``as_of``), and the data-quality counts.
+
+Stages (``MarketAnalysis.timings``, wall seconds from ``time.perf_counter``):
+
+==================  ==========================================================================
+validate            header checks and the validator's row rules on the whole frame
+                    (:mod:`engine.chain.market`)
+time_forward_iv     T, implied forwards, IV solving and the smile fill (:mod:`engine.pricing.rows`)
+greeks              one :func:`engine.greeks.dealer_greeks` call over every priced contract
+exposures           one :func:`engine.exposure.dealer.contract_exposures` call, per-underlying totals
+                    and the 0DTE block by segment reductions
+strikes             the per-(underlying, strike) table (sort by strike within each underlying,
+                    ``numpy.add.reduceat`` over the segments)
+profile             the profile terms and every underlying's ±``grid_widths[0]`` grid and spot
+flip                brackets, widening for the underlyings that need it, refinement, crossings
+levels              call and put walls, the regime, and the assembly of the result frames
+==================  ==========================================================================
+
+An underlying that ``analyze`` would reject does not stop the market: its row has
+``status`` ``invalid_spot``, ``invalid_header``, ``empty`` (no usable contract) or ``no_iv``
+(no contract has an implied vol), null analytics, and all its contracts counted as excluded.
+Pure computation: no I/O, no clock (``time.perf_counter`` only times the stages).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from engine.analysis.flip import DEFAULT_POINTS, DEFAULT_TOL, DEFAULT_WIDTHS
+from engine.analysis.market_flip import find_market_crossings, grid_levels, profile_at
+from engine.analysis.profile import profile_terms
+from engine.analysis.segmented import pick_strikes, strike_sums
+from engine.analysis.zero_dte import new_york_date
+from engine.chain.market import STATUS_NAMES, Status, epoch_day, market_rows, segment_bounds
+from engine.chain.segments import argsort_within
+from engine.errors import ConfigurationError
+from engine.exposure.dealer import DEALER_MODELS, Exposures, contract_exposures, dealer_positions
+from engine.greeks import dealer_greeks
+from engine.pricing.forward import FORWARD_MODES
+from engine.pricing.rows import price_market
+from engine.typing import FloatArray, IntArray
+
+__all__ = ["STAGES", "SUMMARY_COLUMNS", "MarketAnalysis", "analyze_market"]
+
+STAGES: Final = (
+    "validate",
+    "time_forward_iv",
+    "greeks",
+    "exposures",
+    "strikes",
+    "profile",
+    "flip",
+    "levels",
+)
+"""Names of the timed stages, in order (see the module docstring)."""
+
+SUMMARY_COLUMNS: Final = (
+    "symbol",
+    "spot",
+    "status",
+    "net_gex",
+    "net_dex",
+    "net_vex",
+    "net_chex",
+    "regime",
+    "gamma_flip",
+    "gamma_flip_status",
+    "n_crossings",
+    "call_wall",
+    "put_wall",
+    "zero_dte_net_gex",
+    "zero_dte_pct",
+    "contracts_used",
+    "contracts_excluded",
+)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class MarketAnalysis:
+    """The result of :func:`analyze_market`.
+
+    ``frame``: one row per underlying, in input order, columns :data:`SUMMARY_COLUMNS` —
+    exposures in USD (GEX per 1 % move, DEX, VEX per vol point, CHEX per day), levels in the
+    underlying's price units, ``zero_dte_pct`` in percent (null when the total is zero);
+    analytics are null unless ``status`` is ``ok``. ``contracts_excluded`` counts the rows
+    quarantined or without IV, or every row of an underlying rejected for its header.
+    ``strikes``: one row per (underlying, strike) of the priced contracts — ``underlying``
+    (row index into ``frame``), ``strike``, ``call_gex``, ``put_gex``, ``net_gex``,
+    ``net_dex``, ``net_vex``, ``net_chex`` (USD, all expirations summed).
+    ``crossings``: every refined zero crossing of each underlying's gamma profile —
+    ``underlying`` and ``level`` (price units), ascending within an underlying.
+    ``excluded``: ``underlying``, ``symbol``, ``reason``, ``count`` for every quarantine
+    reason of :data:`engine.chain.REASONS` and ``no_iv``. ``timings``: seconds per stage
+    (:data:`STAGES`). ``as_of`` in UTC.
+    """
+
+    as_of: datetime
+    frame: pl.DataFrame
+    strikes: pl.DataFrame
+    crossings: pl.DataFrame
+    excluded: pl.DataFrame
+    timings: Mapping[str, float]
+
+    @property
+    def seconds(self) -> float:
+        """Sum of the stage times (s)."""
+        return float(sum(self.timings.values()))
+
+    def row(self, symbol: str) -> dict[str, object]:
+        """The summary row of one symbol (the first when a symbol repeats)."""
+        hit = self.frame.filter(pl.col("symbol") == symbol.strip().upper())
+        if hit.height == 0:
+            raise KeyError(symbol)
+        return hit.row(0, named=True)
+
+
+def _check_options(
+    dealer_model: str, forward: str, grid_points: int, grid_widths: Sequence[float], tol: float
+) -> tuple[float, ...]:
+    if dealer_model not in DEALER_MODELS:
+        raise ConfigurationError(
+            f"unknown dealer model {dealer_model!r}; choose one of {DEALER_MODELS}"
+        )
+    if dealer_model == "flow":
+        raise ConfigurationError(
+            "dealer model 'flow' needs per-contract inventories; not for a market"
+        )
+    if forward not in FORWARD_MODES:
+        raise ConfigurationError(f"unknown forward mode {forward!r}; choose one of {FORWARD_MODES}")
+    if isinstance(grid_points, bool) or int(grid_points) != grid_points or grid_points < 2:
+        raise ConfigurationError(f"grid_points must be an integer >= 2, got {grid_points!r}")
+    widths = tuple(float(w) for w in grid_widths)
+    if not widths or not all(0.0 < w < 1.0 for w in widths):
+        raise ConfigurationError(f"grid_widths must be fractions in (0, 1), got {grid_widths!r}")
+    if not (isinstance(tol, int | float) and math.isfinite(tol) and tol > 0.0):
+        raise ConfigurationError(f"tol must be positive, got {tol!r}")
+    return widths
+
+
+def _segment_sum(values: FloatArray, starts: IntArray, stops: IntArray) -> FloatArray:
+    """Sum of ``values[starts[u]:stops[u]]`` per segment (segments tile the array in order)."""
+    out = np.zeros(starts.shape[0])
+    filled = stops > starts
+    if filled.any():
+        out[filled] = np.add.reduceat(values, starts[filled])
+    return out
+
+
+def _strike_table(
+    uid: IntArray,
+    starts: IntArray,
+    stops: IntArray,
+    strike: FloatArray,
+    is_call: npt.NDArray[np.bool_],
+    ex: Exposures,
+) -> pl.DataFrame:
+    """One row per (underlying, strike), ascending: call/put/net GEX and net DEX/VEX/CHEX."""
+    order = argsort_within(starts, stops, np.zeros(strike.shape[0], dtype=np.int64), strike)
+    u, k = uid[order], strike[order]
+    new = np.ones(order.shape[0], dtype=np.bool_)
+    new[1:] = (u[1:] != u[:-1]) | (k[1:] != k[:-1])
+    heads = np.flatnonzero(new)
+    bounds = np.append(heads, order.shape[0]).astype(np.int64)
+    sums = strike_sums(bounds, order, is_call, ex.gex, ex.dex, ex.vex, ex.chex)
+    return pl.DataFrame(
+        {
+            "underlying": u[heads],
+            "strike": k[heads],
+            "call_gex": sums[0],
+            "put_gex": sums[1],
+            "net_gex": sums[0] + sums[1],
+            "net_dex": sums[2],
+            "net_vex": sums[3],
+            "net_chex": sums[4],
+        }
+    )
+
+
+def _summary(
+    symbols: Sequence[str],
+    spots: FloatArray,
+    status: npt.NDArray[np.int8],
+    values: Mapping[str, FloatArray],
+    at_spot: FloatArray,
+    n_crossings: IntArray,
+    used: IntArray,
+    excluded: IntArray,
+) -> pl.DataFrame:
+    """The per-underlying frame; analytics are null where ``status`` is not ``ok``."""
+    ok = status == Status.OK
+    regime = np.where(at_spot > 0.0, "positive_gamma", "unknown")
+    regime = np.where(at_spot < 0.0, "negative_gamma", regime)
+    flip = values["gamma_flip"]
+    flip_status = np.where(np.isfinite(flip), "available", "no_boundary")
+
+    def floats(name: str, array: FloatArray) -> pl.Series:
+        return pl.Series(name, np.where(ok, array, np.nan), dtype=pl.Float64).fill_nan(None)
+
+    def nullable(name: str, array: npt.NDArray[np.generic], dtype: type[pl.DataType]) -> pl.Series:
+        return pl.Series(
+            name, [v if o else None for v, o in zip(array.tolist(), ok, strict=True)], dtype=dtype
+        )
+
+    return pl.DataFrame(
+        [
+            pl.Series("symbol", [str(s).strip().upper() for s in symbols], dtype=pl.String),
+            pl.Series("spot", spots, dtype=pl.Float64),
+            pl.Series("status", [STATUS_NAMES[int(c)] for c in status], dtype=pl.String),
+            *(floats(f"net_{n}", values[f"net_{n}"]) for n in ("gex", "dex", "vex", "chex")),
+            nullable("regime", regime, pl.String),
+            floats("gamma_flip", flip),
+            nullable("gamma_flip_status", flip_status, pl.String),
+            nullable("n_crossings", n_crossings, pl.Int64),
+            floats("call_wall", values["call_wall"]),
+            floats("put_wall", values["put_wall"]),
+            floats("zero_dte_net_gex", values["zero_dte_net_gex"]),
+            floats("zero_dte_pct", values["zero_dte_pct"]),
+            pl.Series("contracts_used", used, dtype=pl.Int64),
+            pl.Series("contracts_excluded", excluded, dtype=pl.Int64),
+        ]
+    )
+
+
+def analyze_market(
+    frame: pl.DataFrame,
+    offsets: npt.ArrayLike,
+    symbols: Sequence[str],
+    spots: npt.ArrayLike,
+    div_yields: npt.ArrayLike,
+    as_of: datetime,
+    rate: float,
+    *,
+    dealer_model: str = "street",
+    forward: str = "implied",
+    grid_points: int = DEFAULT_POINTS,
+    grid_widths: Sequence[float] = DEFAULT_WIDTHS,
+    tol: float = DEFAULT_TOL,
+) -> MarketAnalysis:
+    """Analyse every underlying of a market (see the module docstring).
+
+    ``frame``: canonical contract rows, underlying ``u`` at ``offsets[u] .. offsets[u + 1]``;
+    ``symbols``, ``spots`` (price units) and ``div_yields`` (continuous, decimal) per
+    underlying; ``as_of`` a timezone-aware instant; ``rate`` continuous, decimal.
+    ``dealer_model`` ``street`` or ``short_all``; ``forward`` ``implied`` or ``carry``;
+    ``grid_points`` levels over ±``grid_widths[k]`` of spot, widened in turn while no sign
+    change is found; crossings refined to ``tol`` times spot.
+    """
+    widths = _check_options(dealer_model, forward, grid_points, grid_widths, tol)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = now - clock
+        clock = now
+
+    r = market_rows(frame, offsets, symbols, spots, div_yields, as_of, rate)
+    spot = np.asarray(spots, dtype=np.float64).reshape(-1)
+    q = np.asarray(div_yields, dtype=np.float64).reshape(-1)
+    as_of_utc, rate = as_of.astimezone(UTC), float(rate)
+    lap("validate")
+
+    p = price_market(r, spot, q, as_of_utc, rate, forward)
+    lap("time_forward_iv")
+
+    keep = p.keep
+    U, K, C = r.underlying_price[keep], r.strike[keep], r.is_call[keep]
+    M, OI = r.multiplier[keep], r.open_interest[keep]
+    g = dealer_greeks(U, K, p.t, p.rate, p.carry, p.iv, C)
+    lap("greeks")
+
+    ex = contract_exposures(
+        delta=g.delta, gamma=g.gamma, vanna=g.vanna, charm=g.charm, open_interest=OI,
+        multiplier=M, underlying_price=U, is_call=C, dealer_model=dealer_model,
+    )  # fmt: skip
+    weight = dealer_positions(dealer_model, C, OI)
+    out: dict[str, FloatArray] = {
+        f"net_{name}": _segment_sum(values, p.starts, p.stops)
+        for name, values in zip(("gex", "dex", "vex", "chex"), ex, strict=True)
+    }
+    today = r.expiration_day[keep] == epoch_day(new_york_date(as_of))
+    zero = _segment_sum(np.where(today, ex.gex, 0.0), p.starts, p.stops)
+    total = out["net_gex"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = 100.0 * zero / total
+    out["zero_dte_net_gex"] = zero
+    out["zero_dte_pct"] = np.where(
+        (total != 0.0) & np.isfinite(total) & np.isfinite(pct), pct, np.nan
+    )
+    lap("exposures")
+
+    strikes = _strike_table(p.uid, p.starts, p.stops, K, C, ex)
+    lap("strikes")
+
+    n = r.n_underlyings
+    status = r.status.copy()
+    status[(status == Status.OK) & (p.stops == p.starts)] = Status.NO_IV
+    active = np.flatnonzero(status == Status.OK).astype(np.int64)
+    terms = profile_terms(1.0, U, K, p.t, p.iv, p.rate, p.carry, weight, M)
+    lo, hi = segment_bounds(p.uid[terms.index], n)
+    first = grid_levels(spot[active], widths[0], grid_points)
+    values = profile_at(
+        terms,
+        lo[active],
+        hi[active],
+        np.concatenate([first, spot[active, None]], axis=1),
+        spot[active],
+    )
+    at_spot = np.zeros(n)
+    at_spot[active] = values[:, -1]
+    lap("profile")
+
+    flips = find_market_crossings(
+        terms, lo, hi, spot, active, values[:, :-1], widths=widths, points=grid_points, tol=tol
+    )
+    out["gamma_flip"] = flips.flip
+    lap("flip")
+
+    t_starts, t_stops = segment_bounds(strikes["underlying"].to_numpy(), n)
+    k = strikes["strike"].to_numpy()
+    k_spot = spot[strikes["underlying"].to_numpy()]
+    for name, score, side in (
+        ("call_wall", strikes["call_gex"].to_numpy(), k >= k_spot),
+        ("put_wall", -strikes["put_gex"].to_numpy(), k <= k_spot),
+    ):  # the wall on its side of spot; any strike when that side has none (engine.analysis.levels)
+        wall = pick_strikes(t_starts, t_stops, k, np.where(side, score, np.nan), spot)
+        anywhere = pick_strikes(t_starts, t_stops, k, score, spot)
+        out[name] = np.where(np.isfinite(wall), wall, anywhere)
+    reasons = r.excluded.vstack(
+        pl.DataFrame(
+            {
+                "underlying": np.flatnonzero(p.no_iv),
+                "reason": "no_iv",
+                "count": p.no_iv[p.no_iv > 0],
+            },
+            schema=r.excluded.schema,
+        )
+    ).sort("underlying", maintain_order=True)
+    excluded_n = np.bincount(
+        reasons["underlying"].to_numpy(), reasons["count"].to_numpy(), minlength=n
+    ).astype(np.int64)
+    header_bad = (status == Status.INVALID_SPOT) | (status == Status.INVALID_HEADER)
+    excluded_n[header_bad] = np.diff(np.asarray(offsets, dtype=np.int64))[header_bad]
+    summary = _summary(
+        symbols, spot, status, out, at_spot, flips.n_crossings, p.stops - p.starts, excluded_n,
+    )  # fmt: skip
+    names = summary["symbol"]
+    reasons = reasons.select(
+        "underlying",
+        pl.Series("symbol", names.to_numpy()[reasons["underlying"].to_numpy()], dtype=pl.String),
+        "reason",
+        "count",
+    )
+    lap("levels")
+    return MarketAnalysis(
+        as_of=as_of_utc,
+        frame=summary,
+        strikes=strikes,
+        crossings=pl.DataFrame(
+            {
+                "underlying": np.repeat(np.arange(n, dtype=np.int64), flips.n_crossings),
+                "level": flips.crossings,
+            }
+        ),
+        excluded=reasons,
+        timings=MappingProxyType(timings),
+    )
