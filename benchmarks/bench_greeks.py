@@ -4,9 +4,9 @@ Subjects, what users call first: the public ``engine.greeks.bsm`` (argument prep
 carry ``rate - div_yield`` and the output allocation included) without and with ``out=``
 (preallocated outputs), ``black76(out=)`` and ``dealer_greeks(out=)``; then the bare kernels
 ``all_greeks_kernel`` (price + six greeks) and ``dealer_greeks_kernel`` (delta, gamma, vanna,
-charm — what the exposures need) on ready arrays. Baselines: the same formulas written as
+charm, speed, vomma — what the exposure metrics need) on ready arrays. Baselines: the same formulas written as
 vectorized NumPy with ``scipy.special.ndtr``, the way a careful Python quant would, for the
-same outputs (7 or 4), timed in the same run, single-threaded by nature. Subjects run on 1
+same outputs (7 or 6), timed in the same run, single-threaded by nature. Subjects run on 1
 thread and on all cores.
 
 Without ``out=`` a call allocates a fresh 7 × 8 MB result, and the first write to each page
@@ -55,7 +55,7 @@ def numpy_all_greeks(c: Contracts) -> tuple[np.ndarray, ...]:
 
 
 def numpy_dealer_greeks(c: Contracts) -> tuple[np.ndarray, ...]:
-    """Baseline: delta, gamma, vanna, charm with NumPy and ``scipy.special.ndtr``."""
+    """Baseline: delta, gamma, vanna, charm, speed, vomma with NumPy and ``scipy.special.ndtr``."""
     S, K, T, r, b, v = c.spot, c.strike, c.t, c.rate, c.carry, c.vol
     phi = np.where(c.is_call, 1.0, -1.0)
     vst = v * np.sqrt(T)
@@ -68,7 +68,9 @@ def numpy_dealer_greeks(c: Contracts) -> tuple[np.ndarray, ...]:
     gamma = cdf_ * n1 / (S * vst)
     vanna = -cdf_ * n1 * d2 / v
     charm = -cdf_ * (n1 * (b / vst - d2 / (2 * T)) + phi * (b - r) * nd1)
-    return delta, gamma, vanna, charm
+    speed = -gamma / S * (1.0 + d1 / vst)
+    vomma = S * cdf_ * n1 * np.sqrt(T) * d1 * d2 / v
+    return delta, gamma, vanna, charm, speed, vomma
 
 
 def run(quick: bool = False) -> list[Row]:
@@ -79,14 +81,14 @@ def run(quick: bool = False) -> list[Row]:
     public = (c.spot, c.strike, c.t, c.rate, q, c.vol, c.is_call)
     b76 = (c.spot, c.strike, c.t, c.rate, c.vol, c.is_call)
     out7 = np.empty((7, n))
-    out4 = np.empty((4, n))
+    out6 = np.empty((6, n))
     # compile / load before timing, and check the public path against the baseline
     all_greeks_kernel(*args, out7)
-    dealer_greeks_kernel(*args, out4)
+    dealer_greeks_kernel(*args, out6)
     ours = bsm(*public)
     bsm(*public, out=out7)
     black76(*b76, out=out7)
-    dealer_greeks(*args[:6], c.is_call, out=out4)
+    dealer_greeks(*args[:6], c.is_call, out=out6)
     want = numpy_all_greeks(c)
     worst = max(
         float(np.max(np.abs(g - w)) / np.max(np.abs(w))) for g, w in zip(ours, want, strict=True)
@@ -98,23 +100,23 @@ def run(quick: bool = False) -> list[Row]:
     base_all = best_time(lambda: numpy_all_greeks(c), repeat=3)
     base_dealer = best_time(lambda: numpy_dealer_greeks(c), repeat=3)
     base7 = "numpy+ndtr price+6 greeks"
-    base4 = "numpy+ndtr same 4 greeks"
+    base6 = "numpy+ndtr same 6 greeks"
     subjects = [
         ("bsm() public, 7 outputs", base7, base_all, lambda: bsm(*public)),
         ("bsm(out=) public, 7 outputs", base7, base_all, lambda: bsm(*public, out=out7)),
         ("black76(out=) public, 7 outputs", base7, base_all, lambda: black76(*b76, out=out7)),
         (
-            "dealer_greeks(out=) public, 4",
-            base4,
+            "dealer_greeks(out=) public, 6",
+            base6,
             base_dealer,
-            lambda: dealer_greeks(*args, out=out4),
+            lambda: dealer_greeks(*args, out=out6),
         ),
         ("all greeks kernel, 7 outputs", base7, base_all, lambda: all_greeks_kernel(*args, out7)),
         (
-            "dealer greeks kernel, 4 outputs",
-            base4,
+            "dealer greeks kernel, 6 outputs",
+            base6,
             base_dealer,
-            lambda: dealer_greeks_kernel(*args, out4),
+            lambda: dealer_greeks_kernel(*args, out6),
         ),
     ]
     rows = []

@@ -1,6 +1,6 @@
 """The HTTP API over loopback: a uvicorn server process and a separate load-generating process.
 
-Server: ``uvicorn api.app:create_app --factory`` (demo source, one API key, the rate limiter
+Server: ``uvicorn api.http.app:create_app --factory`` (demo source, one API key, the rate limiter
 on with a limit never reached, access log off), on 127.0.0.1. Load: this module run as
 ``python -m benchmarks.bench_http --loadgen SPEC`` in its own process — ``concurrency``
 keep-alive connections on plain asyncio streams, each sending the next GET as soon as the
@@ -17,7 +17,7 @@ Rows (unit: one request):
   fetches the demo snapshot and runs the whole analysis (23k contracts). Baseline: the same
   snapshot + analysis in-process, without HTTP.
 - ``start to first 200``: from spawning a server (kernel cache warm) to the first 200 of
-  ``/v1/exposure/summary/SPY``. Baseline: spawning Python to import ``api.app`` and exit.
+  ``/v1/exposure/summary/SPY``. Baseline: spawning Python to import ``api.http.app`` and exit.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class _Server:
         env = dict(os.environ, GEX_API_KEYS=KEY, GEX_RATE_LIMIT="1000000000",
                    GEX_CACHE_TTL=str(ttl), GEX_SOURCE="demo")  # fmt: skip
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in __exit__)
-        argv = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
+        argv = [sys.executable, "-m", "uvicorn", "api.http.app:create_app", "--factory",
                 "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
                 "--no-access-log"]  # fmt: skip
         start = time.perf_counter()
@@ -149,7 +149,7 @@ def _pct(values: list[float], q: float) -> float:
 
 def _import_time() -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import api.app"], cwd=REPO, check=True)
+    subprocess.run([sys.executable, "-c", "import api.http.app"], cwd=REPO, check=True)
     return time.perf_counter() - start
 
 
@@ -205,7 +205,7 @@ def run(quick: bool = False) -> list[Row]:
                             1, 1, "request", _pct(lat, q), _pct(local, q)))  # fmt: skip
         starts.append(server.first_200)
     imports = min(_import_time() for _ in range(2 if quick else 3))
-    rows.append(Row("http", "start to first 200", "python -c 'import api.app'", 1, 1,
+    rows.append(Row("http", "start to first 200", "python -c 'import api.http.app'", 1, 1,
                     "start", min(starts), imports))  # fmt: skip
     _NOTES.append(
         f"uncached SPX summary: p50 {_pct(lat, 0.5) * 1e3:.1f} ms, p99 {_pct(lat, 0.99) * 1e3:.1f} ms "
@@ -213,7 +213,7 @@ def run(quick: bool = False) -> list[Row]:
     )
     _NOTES.append(
         f"server start to first 200 (warm kernel cache): {min(starts):.2f} s "
-        f"(importing api.app alone: {imports:.2f} s)"
+        f"(importing api.http.app alone: {imports:.2f} s)"
     )
     return rows
 

@@ -16,6 +16,7 @@ name            module (imported only when asked for)
 ``cboe``        ``data_adapters.cboe``: Cboe delayed quotes
 ``polygon``     ``data_adapters.polygon``: Polygon/Massive REST
 ``thetadata``   ``data_adapters.thetadata``: a local Theta Terminal
+``databento``   ``data_adapters.databento``: Databento historical (OPRA, CME futures options)
 ``store``       ``data_adapters.store``: the durable snapshot store (history, summaries)
 ==============  ========================================================================
 
@@ -72,6 +73,7 @@ REGISTRY: Final = MappingProxyType(
         "cboe": "data_adapters.cboe",
         "polygon": "data_adapters.polygon",
         "thetadata": "data_adapters.thetadata",
+        "databento": "data_adapters.databento",
         "store": "data_adapters.store",
     }
 )

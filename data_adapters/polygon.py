@@ -21,7 +21,13 @@ a session of the underlying's options, else their close of the last session befo
 Trades (:meth:`PolygonSource.trades`) take an option contract: ``/v3/trades/{ticker}`` and
 ``/v3/quotes/{ticker}`` for the New York day, paged, then an as-of join attaches the last
 quote with ``sip_timestamp <=`` each trade's (Polygon's trades carry no NBBO). ``price`` is
-per share, ``size`` in contracts, ``condition`` the comma-joined Polygon condition ids.
+per share, ``size`` in contracts, ``condition`` one name of the canonical vocabulary
+(:mod:`engine.flow.conditions`) from Polygon's option condition ids
+(:data:`POLYGON_CONDITIONS`, the list of ``/v3/reference/conditions?asset_class=options``): a
+trade without ids is ``regular``, ids not in the table are ``unknown``, a trade whose
+``correction`` indicator is set is ``corrected``, and of several ids the first name in
+:data:`CONDITION_PRECEDENCE` wins (an ISO auto-execution, ``[219, 209]``, is an
+``intermarket_sweep``).
 
 Settings (``GEX_POLYGON_<KEY>`` or ``[sources.polygon]``):
 
@@ -60,6 +66,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from types import MappingProxyType
 from typing import Any, Final
 
 import httpx
@@ -93,9 +100,16 @@ from data_adapters.http import HttpClient, HttpConfig, with_limits
 from data_adapters.settings import DEFAULT_DIV_YIELD, DEFAULT_RATE, Settings
 from data_adapters.symbols import check_symbol, url_segment
 from engine.chain import ChainSnapshot
+from engine.flow.conditions import UNKNOWN
 from engine.settlement import NEW_YORK
 
-__all__ = ["DEFAULT_BASE_URL", "PolygonSource", "create"]
+__all__ = [
+    "CONDITION_PRECEDENCE",
+    "DEFAULT_BASE_URL",
+    "POLYGON_CONDITIONS",
+    "PolygonSource",
+    "create",
+]
 
 DEFAULT_BASE_URL: Final = "https://api.massive.com"
 _OK_STATUSES: Final = ("OK", "DELAYED")
@@ -106,6 +120,53 @@ _PARSE_ERRORS: Final = (pl.exceptions.PolarsError,)
 _RATE_WORDS: Final = ("exceeded the maximum requests", "rate limit", "too many requests")
 _AUTH_WORDS: Final = ("api key", "not entitled", "not authorized", "unauthorized", "your plan",
                       "upgrade your plan", "entitlement")  # fmt: skip
+
+POLYGON_CONDITIONS: Final = MappingProxyType({
+    201: "cancelled",          # Canceled
+    202: "out_of_sequence",    # Late and Out Of Sequence
+    203: "cancelled",          # Last and Canceled
+    204: "late",               # Late
+    205: "cancelled",          # Opening Trade and Canceled
+    206: "out_of_sequence",    # Opening Trade, Late, and Out Of Sequence
+    207: "cancelled",          # Only Trade and Canceled
+    208: "late",               # Opening Trade and Late
+    209: "auto_execution",     # Automatic Execution
+    210: "reopening",          # Reopening Trade
+    219: "intermarket_sweep",  # Intermarket Sweep Order
+    227: "single_leg_auction",  # Single Leg Auction Non ISO
+    228: "single_leg_auction",  # Single Leg Auction ISO
+    229: "single_leg_cross",   # Single Leg Cross Non ISO
+    230: "single_leg_cross",   # Single Leg Cross ISO
+    231: "single_leg_floor",   # Single Leg Floor Trade
+    232: "multi_leg",          # Multi Leg auto-electronic trade
+    233: "multi_leg_auction",  # Multi Leg Auction
+    234: "multi_leg_cross",    # Multi Leg Cross
+    235: "multi_leg_floor",    # Multi Leg floor trade
+    236: "multi_leg",          # Multi Leg auto-electronic trade against single leg(s)
+    237: "stock_option",       # Stock Options Auction
+    238: "multi_leg_auction",  # Multi Leg Auction against single leg(s)
+    239: "multi_leg_floor",    # Multi Leg floor trade against single leg(s)
+    240: "stock_option",       # Stock Options auto-electronic trade
+    241: "stock_option",       # Stock Options Cross
+    242: "stock_option",       # Stock Options floor trade
+    243: "stock_option",       # Stock Options auto-electronic trade against single leg(s)
+    244: "stock_option",       # Stock Options Auction against single leg(s)
+    245: "stock_option",       # Stock Options floor trade against single leg(s)
+    246: "multi_leg_floor",    # Multi Leg Floor Trade of Proprietary Products
+    248: "regular",            # Extended Hours Trade
+})  # fmt: skip
+"""Polygon option condition id -> canonical condition (:mod:`engine.flow.conditions`). 247
+(multilateral compression of proprietary products) has no canonical name: ``unknown``."""
+
+CONDITION_PRECEDENCE: Final = (
+    "cancelled", "corrected", "out_of_sequence", "late", "multi_leg_auction", "multi_leg_cross",
+    "multi_leg_floor", "multi_leg", "stock_option", "single_leg_auction", "single_leg_cross",
+    "single_leg_floor", "intermarket_sweep", "opening", "reopening", "auto_execution", "regular",
+    UNKNOWN,
+)  # fmt: skip
+"""Of a trade's several conditions, the first of this order names it: a print excluded by
+default wins, then the most specific way the trade happened."""
+_RANK: Final = {name: i for i, name in enumerate(CONDITION_PRECEDENCE)}
 
 
 def _num(value: Any) -> float | None:
@@ -358,13 +419,25 @@ def _ticks(rows: list[dict], columns: dict[str, str]) -> pl.DataFrame:
     return pl.DataFrame(data, schema={name: pl.Float64 for name in columns})
 
 
+def _condition(trade: dict[str, Any]) -> str:
+    """The canonical condition of one Polygon trade (module doc)."""
+    codes = trade.get("conditions")
+    if codes is None or codes == []:
+        names = {"regular"}
+    elif isinstance(codes, list):
+        names = {POLYGON_CONDITIONS.get(c, UNKNOWN) if type(c) is int else UNKNOWN for c in codes}
+    else:
+        names = {UNKNOWN}
+    correction = trade.get("correction")
+    if type(correction) is int and correction > 0:
+        names.add("corrected")
+    return min(names, key=_RANK.__getitem__)
+
+
 def _join_trades(contract: str, trades: list[dict], quotes: list[dict]) -> pl.DataFrame:
     if not trades:
         return pl.DataFrame(schema=TRADES_SCHEMA)
-    conditions = [
-        ",".join(str(c) for c in t["conditions"]) if isinstance(t.get("conditions"), list) else None
-        for t in trades
-    ]
+    conditions = [_condition(t) for t in trades]
     tr = _ticks(trades, {"ns": "sip_timestamp", "price": "price", "size": "size"}).with_columns(
         pl.Series("condition", conditions, dtype=pl.String),
         pl.col("ns").cast(pl.Int64),

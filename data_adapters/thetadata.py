@@ -34,7 +34,9 @@ the subscription tier (471) leaves IV and vendor greeks NaN (the engine solves I
 
 Trades: ``trades(symbol, day)`` for an underlying (all its roots) or one OSI contract,
 from ``trade_quote`` (each trade with the NBBO just before it): price per share, size in
-contracts, ``condition`` ThetaData's own code.
+contracts, ``condition`` the canonical name (:mod:`engine.flow.conditions`) of ThetaData's
+code through :data:`data_adapters.thetadata_v2.THETADATA_CONDITIONS` (unknown codes:
+``unknown``).
 
 Settings (``GEX_THETADATA_<KEY>`` or ``[sources.thetadata]``):
 
@@ -98,7 +100,7 @@ from data_adapters.errors import (
 from data_adapters.http import Deadline, HttpClient, HttpConfig, UnreachableError, with_limits
 from data_adapters.settings import DEFAULT_DIV_YIELD, DEFAULT_RATE, Settings
 from data_adapters.symbols import check_symbol
-from data_adapters.thetadata_v2 import DEFAULT_V2_URL, V2Api
+from data_adapters.thetadata_v2 import DEFAULT_V2_URL, V2Api, condition_expr
 from engine.chain import ChainSnapshot
 
 __all__ = ["DEFAULT_V3_URL", "ThetaDataSource", "V3Api", "create"]
@@ -197,7 +199,7 @@ class V3Api:
             ny_datetime_expr(pl.col("ts")).alias("timestamp"),
             pl.col("price").cast(pl.Float64, strict=False),
             pl.col("size").cast(pl.Float64, strict=False).round(0).cast(pl.Int64).alias("size"),
-            pl.col("condition").str.strip_chars().alias("condition"),
+            condition_expr(pl.col("condition")).alias("condition"),
             pl.col("bid").cast(pl.Float64, strict=False),
             pl.col("ask").cast(pl.Float64, strict=False),
         ).cast(TRADES_SCHEMA)  # type: ignore[arg-type]

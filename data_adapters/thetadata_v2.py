@@ -17,12 +17,19 @@ terminal's error (``header.error_msg`` its text). ``NO_DATA`` is an empty result
 quoting both. A body of the wrong shape (no ``response`` list, a ``format`` that is not a
 list of names, rows that are not lists) is an :class:`UpstreamInvalidError`; cells of the
 wrong type (a string where a number belongs) become nulls, which the validator quarantines.
+
+Trade conditions (v2 and v3 alike): ThetaData's own code in the ``condition`` column becomes
+one name of the canonical vocabulary (:mod:`engine.flow.conditions`) through
+:data:`THETADATA_CONDITIONS` (ThetaData's published trade-condition table, restricted to the
+codes options trades carry); a code not in the table, or no code, is ``unknown``. The
+``ext_condition1..4`` columns are not read.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import date
+from types import MappingProxyType
 from typing import Any, Final
 
 import httpx
@@ -36,14 +43,81 @@ from data_adapters.errors import (
     UpstreamRateLimitedError,
 )
 from data_adapters.http import HttpClient
+from engine.flow.conditions import UNKNOWN
 
-__all__ = ["V2Api"]
+__all__ = ["THETADATA_CONDITIONS", "V2Api", "condition_expr"]
 
 DEFAULT_V2_URL: Final = "http://127.0.0.1:25510"
 _NULLS: Final = (None, "", "null")
 _NO_DATA: Final = ("NO_DATA",)
 _AUTH_ERRORS: Final = ("PERMISSION", "WRONG_IP", "INVALID_SESSION_ID", "INVALID_SESSION")
 _RATE_ERRORS: Final = ("OS_LIMIT",)
+
+THETADATA_CONDITIONS: Final = MappingProxyType({
+    0: "regular",              # REGULAR
+    2: "out_of_sequence",      # OUT_OF_SEQ
+    5: "late",                 # OPEN_REPORT_LATE
+    6: "out_of_sequence",      # OPEN_REPORT_OUT_OF_SEQ
+    7: "opening",              # OPEN_REPORT_IN_SEQ
+    13: "late",                # SOLD_LAST (late report)
+    15: "late",                # BUNCHED_SOLD (bunched, reported late)
+    18: "auto_execution",      # AUTO_EXECUTION
+    21: "reopening",           # REOPEN (after a halt)
+    35: "multi_leg",           # SPREAD
+    36: "multi_leg",           # STRADDLE
+    37: "stock_option",        # BUY_WRITE (the option leg of a covered call)
+    38: "multi_leg",           # COMBO
+    40: "cancelled",           # CANC
+    41: "cancelled",           # CANC_LAST
+    42: "cancelled",           # CANC_OPEN
+    43: "cancelled",           # CANC_ONLY
+    44: "cancelled",           # CANC_STPD
+    55: "regular",             # STOPPED_REGULAR
+    56: "late",                # STOPPED_SOLD_LAST
+    57: "out_of_sequence",     # STOPPED_OUT_OF_SEQ
+    62: "opening",             # OPEN_REPORT
+    65: "out_of_sequence",     # OUT_OF_SEQ_PRE_MKT
+    95: "intermarket_sweep",   # INTERMARKET_SWEEP
+    97: "reopening",           # REOPENING
+    105: "stock_option",       # STOCK_OPTION / CONTINGENT_TRADE
+    106: "regular",            # STOPPED_IM (stopped, no trade-through)
+    117: "corrected",          # CORRECTED_LAST
+    118: "regular",            # OPRA_EXT_HOURS
+    124: "stock_option",       # QUALIFIED_CONTINGENT_TRADE
+    125: "single_leg_auction",  # SINGLE_LEG_AUCTION_NON_ISO
+    126: "single_leg_auction",  # SINGLE_LEG_AUCTION_ISO
+    127: "single_leg_cross",   # SINGLE_LEG_CROSS_NON_ISO
+    128: "single_leg_cross",   # SINGLE_LEG_CROSS_ISO
+    129: "single_leg_floor",   # SINGLE_LEG_FLOOR_TRADE
+    130: "multi_leg",          # MULTI_LEG_AUTOELEC_TRADE
+    131: "multi_leg_auction",  # MULTI_LEG_AUCTION
+    132: "multi_leg_cross",    # MULTI_LEG_CROSS
+    133: "multi_leg_floor",    # MULTI_LEG_FLOOR_TRADE
+    134: "multi_leg",          # ML_AUTO_ELEC_TRADE_AGSL (against single legs)
+    135: "stock_option",       # STOCK_OPTIONS_AUCTION
+    136: "multi_leg_auction",  # ML_AUCTION_AGSL
+    137: "multi_leg_floor",    # ML_FLOOR_TRADE_AGSL
+    138: "stock_option",       # STK_OPT_AUTO_ELEC_TRADE
+    139: "stock_option",       # STOCK_OPTIONS_CROSS
+    140: "stock_option",       # STOCK_OPTIONS_FLOOR_TRADE
+    141: "stock_option",       # STK_OPT_AE_TRD_AGSL
+    142: "stock_option",       # STK_OPT_AUCTION_AGSL
+    143: "stock_option",       # STK_OPT_FLOOR_TRADE_AGSL
+    144: "multi_leg_floor",    # ML_FLOOR_TRADE_OF_PP (proprietary products)
+    145: "regular",            # BID_AGGRESSOR
+    146: "regular",            # ASK_AGGRESSOR
+    148: "regular",            # EXTENDED_HOURS_TRADE
+})  # fmt: skip
+"""ThetaData trade condition code -> canonical condition (:mod:`engine.flow.conditions`)."""
+
+
+def condition_expr(code: pl.Expr) -> pl.Expr:
+    """A column of ThetaData condition codes (numbers or their text) -> canonical names."""
+    value = code.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+    number = pl.when(value == value.round(0)).then(value).cast(pl.Int64, strict=False)
+    return number.replace_strict(
+        dict(THETADATA_CONDITIONS), default=UNKNOWN, return_dtype=pl.String
+    ).fill_null(UNKNOWN)
 
 
 def _number(value: Any) -> float | None:
@@ -224,7 +298,7 @@ class V2Api:
             _ny_instant("d", "ms").alias("timestamp"),
             "price",
             pl.col("size").round(0).cast(pl.Int64, strict=False).alias("size"),
-            pl.col("condition").cast(pl.Int64, strict=False).cast(pl.String).alias("condition"),
+            condition_expr(pl.col("condition")).alias("condition"),
             "bid",
             "ask",
         )

@@ -11,6 +11,7 @@
     ├── NoContractsError             the analysis filters (expiration, min_oi) leave no contract
     ├── CalendarError                a settlement instant cannot be determined
     └── ConfigurationError           an unknown option, preset or setting value
+        └── OptionError              one named option of the analysis has a bad value
 
 Rows that are merely bad (negative strike, crossed quote, expired…) never raise: they are
 quarantined with a reason and counted (see :mod:`engine.chain`). Numerical kernels never
@@ -27,6 +28,7 @@ __all__ = [
     "InvalidHeaderError",
     "InvalidSpotError",
     "NoContractsError",
+    "OptionError",
     "SchemaError",
     "SnapshotError",
 ]
@@ -66,3 +68,12 @@ class CalendarError(GexError, ValueError):
 
 class ConfigurationError(GexError, ValueError):
     """An unknown option, preset or invalid setting value."""
+
+
+class OptionError(ConfigurationError):
+    """One named option of the analysis (``parameter``: ``min_oi``, ``expiration`` …) has a
+    value it cannot take; the API answers ``invalid_<parameter>``."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter

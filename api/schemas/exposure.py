@@ -1,19 +1,26 @@
 """Response models of ``/v1/exposure/*`` (docs/api.md, "Endpoints").
 
-Units: GEX in USD of dealer delta change per 1 % spot move, DEX in USD of delta, VEX in
-USD per vol point, CHEX in USD per day (:mod:`engine.exposure.dealer`); strikes and levels in the
-underlying's price units; shares signed (+ = dealers buy).
+Units: every exposure metric in the units of its row of :mod:`engine.exposure.metrics` (GEX in
+USD of dealer delta change per 1 % spot move, DEX in USD of delta, VEX in USD per vol point,
+CHEX in USD per day, speed in USD of GEX per 1 % move, vomma in USD of vega per vol point);
+strikes and levels in the underlying's price units; shares signed (+ = dealers buy). The
+models of the metric endpoints, the summary's ``exposures`` and ``interpretation`` are built
+from that registry.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Final, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from api.schemas.common import Head
+from engine.exposure.metrics import METRICS, Metric
 
 __all__ = [
+    "METRIC_RESPONSES",
     "ChexResponse",
     "DexResponse",
     "GexResponse",
@@ -28,17 +35,23 @@ __all__ = [
 Regime = Literal["positive_gamma", "negative_gamma", "unknown"]
 
 
-class Exposures(BaseModel):
-    net_gex: float | None
-    net_dex: float | None
-    net_vex: float | None
-    net_chex: float | None
+Exposures = create_model(
+    "Exposures",
+    **{
+        m.net: (
+            float | None,
+            Field(description=f"{m.title}, {m.unit}" + ("" if m.wire else " (**extra**)")),
+        )
+        for m in METRICS
+    },  # type: ignore[call-overload]
+)
+"""Net exposure of every metric of the registry (:mod:`engine.exposure.metrics`)."""
 
-
-class Interpretation(BaseModel):
-    gamma: str
-    vanna: str
-    charm: str
+Interpretation = create_model(
+    "Interpretation",
+    gamma=(str, ...),
+    **{m.sentence: (str, ...) for m in METRICS if m.sentence is not None},  # type: ignore[call-overload]
+)
 
 
 class HedgeMove(BaseModel):
@@ -108,42 +121,33 @@ class GexResponse(Head):
     strikes: list[GexStrike] = Field(description="Ascending strikes.")
 
 
-class DexStrike(BaseModel):
-    strike: float
-    call_dex: float | None
-    put_dex: float | None
-    net_dex: float | None
+def _metric_models(metric: Metric) -> tuple[type[BaseModel], type[BaseModel]]:
+    """The per-strike row and the response of ``/v1/exposure/{metric}``."""
+    call, put, net = metric.columns()
+    title = metric.name.capitalize()
+    strike = create_model(
+        f"{title}Strike",
+        strike=(float, ...),
+        **{column: (float | None, ...) for column in (call, put, net)},  # type: ignore[call-overload]
+    )
+    fields: dict[str, Any] = {
+        net: (float | None, Field(description=f"{metric.title}, {metric.unit}."))
+    }
+    if metric.sentence is not None:
+        fields[f"{metric.name}_interpretation"] = (str, ...)
+    fields["strikes"] = (list[strike], Field(description="Ascending strikes."))  # type: ignore[valid-type]
+    response = create_model(f"{title}Response", __base__=Head, **fields)
+    return strike, response
 
 
-class DexResponse(Head):
-    net_dex: float | None
-    strikes: list[DexStrike]
+METRIC_RESPONSES: Final[Mapping[str, type[BaseModel]]] = MappingProxyType(
+    {m.name: _metric_models(m)[1] for m in METRICS if m.name != "gex"}
+)
+"""The response model of each metric's own endpoint (GEX has :class:`GexResponse`)."""
 
-
-class VexStrike(BaseModel):
-    strike: float
-    call_vex: float | None
-    put_vex: float | None
-    net_vex: float | None
-
-
-class VexResponse(Head):
-    net_vex: float | None
-    vex_interpretation: str
-    strikes: list[VexStrike]
-
-
-class ChexStrike(BaseModel):
-    strike: float
-    call_chex: float | None
-    put_chex: float | None
-    net_chex: float | None
-
-
-class ChexResponse(Head):
-    net_chex: float | None
-    chex_interpretation: str
-    strikes: list[ChexStrike]
+DexResponse = METRIC_RESPONSES["dex"]
+VexResponse = METRIC_RESPONSES["vex"]
+ChexResponse = METRIC_RESPONSES["chex"]
 
 
 class Levels(BaseModel):

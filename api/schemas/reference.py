@@ -112,7 +112,10 @@ class ScanError(BaseModel):
 
 class ScanResponse(BaseModel):
     as_of: str | None = Field(description="The latest as_of of the rows.")
-    count: int
-    rows: list[ScanRow] = Field(description="Sorted by |distance_to_flip_pct|, nulls last.")
+    count: int = Field(description="Rows returned.")
+    total: int = Field(description="Symbols analysed (rows before the limit).")
+    rows: list[ScanRow] = Field(
+        description="In the order of sort (default: |distance_to_flip_pct|, nulls last)."
+    )
     errors: list[ScanError] = Field(description="Symbols that could not be analysed.")
     data_quality: DataQuality

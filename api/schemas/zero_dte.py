@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from api.schemas.common import Head
-from api.schemas.exposure import HedgeMove
+from api.schemas.exposure import Exposures, HedgeMove
+from engine.exposure.metrics import METRICS
 
 __all__ = ["NoZeroDteResponse", "ZeroDteResponse"]
 
@@ -26,11 +27,7 @@ class ZeroDteRegime(BaseModel):
     distance_to_flip_dollars: float | None
 
 
-class ZeroDteExposures(BaseModel):
-    net_gex: float | None
-    net_dex: float | None
-    net_vex: float | None
-    net_chex: float | None
+class ZeroDteExposures(Exposures):  # type: ignore[misc,valid-type]
     pct_of_total_gex: float | None = Field(description="Percent of the whole chain's net GEX.")
     total_chain_net_gex: float | None
 
@@ -78,21 +75,22 @@ class ZeroDteFlow(BaseModel):
     volume_to_oi_ratio: float | None
 
 
-class ZeroDteStrike(BaseModel):
+class _ZeroDteStrikeBase(BaseModel):
     strike: float
     distance_from_spot_pct: float | None
-    call_gex: float | None
-    put_gex: float | None
-    net_gex: float | None
-    call_dex: float | None
-    put_dex: float | None
-    net_dex: float | None
-    call_vex: float | None
-    put_vex: float | None
-    net_vex: float | None
-    call_chex: float | None
-    put_chex: float | None
-    net_chex: float | None
+
+
+_ZeroDteMetrics = create_model(
+    "_ZeroDteMetrics",
+    __base__=_ZeroDteStrikeBase,
+    **{c: (float | None, ...) for m in METRICS for c in m.columns()},  # type: ignore[call-overload]
+)
+
+
+class ZeroDteStrike(_ZeroDteMetrics):  # type: ignore[misc,valid-type]
+    """One strike of the expiry: every metric's call/put/net (:mod:`engine.exposure.metrics`),
+    open interest, volume and their shares."""
+
     call_oi: int
     put_oi: int
     call_volume: int

@@ -9,7 +9,7 @@ the HTTP endpoint answers, because both call these functions.
 =======================  ===========================================================
 module                   views
 =======================  ===========================================================
-``api.views.exposure``   summary, gex, dex, vex, chex, levels, profile, narrative
+``api.views.exposure``   summary, gex, every other metric, levels, profile, narrative
 ``api.views.zero_dte``   zero-dte (and the shape for days without a same-day expiry)
 ``api.views.reference``  symbols, options, stock quote, scan rows and the scan
 ``api.views.history``    oi-diff, history (stored snapshots)
@@ -25,6 +25,7 @@ from api.views.exposure import (
     dex_view,
     gex_view,
     levels_view,
+    metric_view,
     narrative_view,
     profile_view,
     summary_view,
@@ -32,10 +33,18 @@ from api.views.exposure import (
     vex_view,
 )
 from api.views.history import history_view, oi_diff_view
-from api.views.reference import options_view, quote_view, scan_row, scan_view, symbols_view
+from api.views.reference import (
+    SCAN_SORTS,
+    options_view,
+    quote_view,
+    scan_row,
+    scan_view,
+    symbols_view,
+)
 from api.views.zero_dte import ZERO_DTE_MOVES, no_zero_dte_view, zero_dte_view
 
 __all__ = [
+    "SCAN_SORTS",
     "TOP_OI_CHANGES",
     "ZERO_DTE_MOVES",
     "chex_view",
@@ -47,6 +56,7 @@ __all__ = [
     "iso_date",
     "iso_utc",
     "levels_view",
+    "metric_view",
     "narrative_view",
     "no_zero_dte_view",
     "oi_diff_view",

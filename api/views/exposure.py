@@ -1,7 +1,8 @@
 """Exposure views: Analysis -> the exact JSON objects of ``/v1/exposure/*`` (docs/api.md).
 
-Units: GEX in USD of dealer delta change per 1 % move, DEX in USD, VEX in USD per vol point,
-CHEX in USD per day (:mod:`engine.exposure.dealer`); strikes and levels in the underlying's price
+Units: each metric's own (:mod:`engine.exposure.metrics`: GEX in USD of dealer delta change
+per 1 % move, DEX in USD, VEX in USD per vol point, CHEX in USD per day, speed in USD of GEX
+per 1 % move, vomma in USD of vega per vol point); strikes and levels in the underlying's price
 units; hedging shares signed (+ = dealers buy), ``notional_usd = |shares| · spot``.
 """
 
@@ -13,14 +14,9 @@ import polars as pl
 
 from api.views._common import finite, head, hedging, iso_date, rows, tail
 from engine.analysis.changes import strike_changes, top_strike_changes
-from engine.analysis.narrative import (
-    charm_sentence,
-    gex_change_pct,
-    gex_change_sentence,
-    vanna_sentence,
-    zero_dte_sentence,
-)
+from engine.analysis.narrative import gex_change_pct, gex_change_sentence, zero_dte_sentence
 from engine.analysis.single import Analysis
+from engine.exposure.metrics import BY_NAME, METRICS, Metric
 
 __all__ = [
     "TOP_OI_CHANGES",
@@ -28,6 +24,7 @@ __all__ = [
     "dex_view",
     "gex_view",
     "levels_view",
+    "metric_view",
     "narrative_view",
     "profile_view",
     "summary_view",
@@ -47,7 +44,7 @@ def summary_view(a: Analysis) -> dict[str, Any]:
         "gamma_flip": finite(a.gamma_flip),
         "gamma_flip_status": a.gamma_flip_status,
         "regime": a.regime,
-        "exposures": {k: finite(net[k]) for k in ("net_gex", "net_dex", "net_vex", "net_chex")},
+        "exposures": {m.net: finite(net[m.net]) for m in METRICS},
         "interpretation": dict(a.interpretation),
         "hedging_estimate": hedging(a.hedging),
         "hedge_unit": a.hedge_unit,
@@ -103,32 +100,30 @@ def gex_view(a: Analysis, changes: pl.DataFrame | None = None) -> dict[str, Any]
     }
 
 
-def _greek_view(a: Analysis, name: str) -> dict[str, Any]:
-    cols = ["strike", f"call_{name}", f"put_{name}", f"net_{name}"]
-    return {
-        **head(a),
-        f"net_{name}": finite(a.exposures[f"net_{name}"]),
-        "strikes": rows(a.strikes, cols),
-    }
+def metric_view(a: Analysis, metric: Metric) -> dict[str, Any]:
+    """``GET /v1/exposure/{metric}/{symbol}`` of every metric but GEX (whose view has open
+    interest and volume, :func:`gex_view`): the net total, the metric's interpretation
+    sentence when it has one, and ``call_x``/``put_x``/``net_x`` per strike."""
+    view: dict[str, Any] = {**head(a), metric.net: finite(a.exposures[metric.net])}
+    if metric.sentence is not None:
+        view[f"{metric.name}_interpretation"] = a.interpretation[metric.sentence]
+    view["strikes"] = rows(a.strikes, ["strike", *metric.columns()])
+    return {**view, **tail(a)}
 
 
 def dex_view(a: Analysis) -> dict[str, Any]:
     """``GET /v1/exposure/dex/{symbol}``."""
-    return {**_greek_view(a, "dex"), **tail(a)}
+    return metric_view(a, BY_NAME["dex"])
 
 
 def vex_view(a: Analysis) -> dict[str, Any]:
     """``GET /v1/exposure/vex/{symbol}``."""
-    view = _greek_view(a, "vex")
-    view["vex_interpretation"] = vanna_sentence(a.exposures["net_vex"])
-    return {**view, **tail(a)}
+    return metric_view(a, BY_NAME["vex"])
 
 
 def chex_view(a: Analysis) -> dict[str, Any]:
     """``GET /v1/exposure/chex/{symbol}``."""
-    view = _greek_view(a, "chex")
-    view["chex_interpretation"] = charm_sentence(a.exposures["net_chex"])
-    return {**view, **tail(a)}
+    return metric_view(a, BY_NAME["chex"])
 
 
 def levels_view(a: Analysis) -> dict[str, Any]:

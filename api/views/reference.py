@@ -6,16 +6,17 @@ cannot be computed. Every object carries ``as_of`` and **extra** ``data_quality`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
 import polars as pl
 
 from api.views._common import empty_quality, finite, iso_date, iso_utc, tail
 from engine.analysis.single import Analysis
 
-__all__ = ["options_view", "quote_view", "scan_row", "scan_view", "symbols_view"]
+__all__ = ["SCAN_SORTS", "options_view", "quote_view", "scan_row", "scan_view", "symbols_view"]
 
 
 def scan_row(a: Analysis) -> dict[str, Any]:
@@ -37,16 +38,45 @@ def scan_row(a: Analysis) -> dict[str, Any]:
     }
 
 
-def _scan_key(row: Mapping[str, Any]) -> tuple[bool, float, str]:
-    distance = row.get("distance_to_flip_pct")
-    return (distance is None, abs(distance) if distance is not None else 0.0, row["symbol"])
+def _flip_key(row: Mapping[str, Any]) -> tuple[bool, float, str]:
+    d = row.get("distance_to_flip_pct")
+    return (d is None, abs(d) if d is not None else 0.0, row["symbol"])
 
 
-def scan_view(rows: list[dict[str, Any]], errors: list[dict[str, str]]) -> dict[str, Any]:
-    """**extra** ``GET /v1/scan``: ``rows`` (from :func:`scan_row`) sorted by
-    |``distance_to_flip_pct``| (nulls last, then by symbol), the symbols that failed with their
-    error code, the latest ``as_of`` and the summed ``data_quality``."""
-    ordered = sorted(rows, key=_scan_key)
+def _largest(field: str) -> Callable[[Mapping[str, Any]], tuple[bool, float, str]]:
+    def key(row: Mapping[str, Any]) -> tuple[bool, float, str]:
+        v = row.get(field)
+        return (v is None, -abs(v) if v is not None else 0.0, row["symbol"])
+
+    return key
+
+
+SCAN_SORTS: Final[Mapping[str, Callable[[Mapping[str, Any]], tuple[Any, ...]]]] = MappingProxyType(
+    {
+        "flip_distance": _flip_key,
+        "net_gex": _largest("net_gex"),
+        "zero_dte": _largest("zero_dte_pct"),
+        "symbol": lambda row: (row["symbol"],),
+    }
+)
+"""Scan orders: ``flip_distance`` (|distance_to_flip_pct| ascending, nulls last; the
+default), ``net_gex`` (largest |net GEX| first), ``zero_dte`` (largest 0DTE share first),
+``symbol``; ties by symbol."""
+
+
+def scan_view(
+    rows: list[dict[str, Any]],
+    errors: list[dict[str, str]],
+    sort: str = "flip_distance",
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """**extra** ``GET /v1/scan``: ``rows`` (from :func:`scan_row`) in the order ``sort``
+    names (:data:`SCAN_SORTS`), at most ``limit`` of them; ``total`` rows before the cut;
+    the symbols that failed with their error code; the latest ``as_of`` and the summed
+    ``data_quality`` of the rows returned."""
+    ordered = sorted(rows, key=SCAN_SORTS[sort])
+    if limit is not None:
+        ordered = ordered[:limit]
     sums: dict[str, dict[str, int]] = {
         "excluded": {},
         "filtered_out": {},
@@ -60,6 +90,7 @@ def scan_view(rows: list[dict[str, Any]], errors: list[dict[str, str]]) -> dict[
     return {
         "as_of": max((row["as_of"] for row in ordered), default=None),
         "count": len(ordered),
+        "total": len(rows),
         "rows": ordered,
         "errors": errors,
         "data_quality": {

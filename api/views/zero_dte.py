@@ -22,6 +22,7 @@ from api.views._common import finite, head, hedge_view, iso_date, move_name, row
 from engine.analysis.levels import zero_dte_magnet
 from engine.analysis.single import Analysis
 from engine.analysis.zero_dte import new_york_date
+from engine.exposure.metrics import METRICS
 
 __all__ = ["ZERO_DTE_MOVES", "no_zero_dte_view", "zero_dte_view"]
 
@@ -128,7 +129,7 @@ def zero_dte_view(full: Analysis, day: Analysis, strike_range: float = 0.03) -> 
     spot = day.underlying_price
     flip = finite(day.gamma_flip)
     lv = day.levels
-    net = {k: finite(day.exposures[k]) for k in ("net_gex", "net_dex", "net_vex", "net_chex")}
+    net = {m.net: finite(day.exposures[m.net]) for m in METRICS}
     total = finite(full.exposures["net_gex"])
     hedging = {}
     for move, estimate in sorted(day.hedging.items(), key=lambda m: (abs(m[0]), m[0] < 0)):

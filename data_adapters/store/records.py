@@ -38,6 +38,7 @@ from data_adapters.files import HEADER_KEY, _canonical, _from_header, _header
 from data_adapters.store.errors import StoreError
 from data_adapters.symbols import check_symbol
 from engine.chain import SCHEMA, ChainSnapshot
+from engine.exposure.metrics import METRICS
 
 __all__ = [
     "HISTORY_SCHEMA",
@@ -59,12 +60,13 @@ STORE_KEY: Final = "gex.store"
 """Parquet key-value metadata key of the store's own JSON (schema version and summary)."""
 PRESET: Final = "native"
 
+STORED_METRICS: Final = tuple(m.net for m in METRICS if m.wire)
+"""The net exposures a summary row keeps: the vendor API's four (``net_gex`` … ``net_chex``).
+The store's schema version 1 fixes them; the extra metrics are recomputed from the chain."""
+
 SUMMARY_FLOATS: Final = (
     "spot",
-    "net_gex",
-    "net_dex",
-    "net_vex",
-    "net_chex",
+    *STORED_METRICS,
     "gamma_flip",
     "call_wall",
     "put_wall",
@@ -79,10 +81,7 @@ _HISTORY_COLUMNS: dict[str, PolarsDataType] = {
     "fetched_at": pl.Datetime("us", "UTC"),
     "source": pl.String,
     "spot": pl.Float64,
-    "net_gex": pl.Float64,
-    "net_dex": pl.Float64,
-    "net_vex": pl.Float64,
-    "net_chex": pl.Float64,
+    **dict.fromkeys(STORED_METRICS, pl.Float64),
     "gamma_flip": pl.Float64,
     "gamma_flip_status": pl.String,
     "call_wall": pl.Float64,
@@ -178,10 +177,7 @@ def summarize(snapshot: ChainSnapshot) -> dict[str, Any]:
     out.update(
         {
             "spot": _float(a.underlying_price),
-            "net_gex": _float(a.exposures["net_gex"]),
-            "net_dex": _float(a.exposures["net_dex"]),
-            "net_vex": _float(a.exposures["net_vex"]),
-            "net_chex": _float(a.exposures["net_chex"]),
+            **{name: _float(a.exposures[name]) for name in STORED_METRICS},
             "gamma_flip": _float(a.gamma_flip),
             "gamma_flip_status": a.gamma_flip_status,
             "call_wall": _float(a.levels.call_wall),

@@ -27,7 +27,8 @@ from typing import Final
 
 import polars as pl
 
-from engine.analysis.single import Analysis, _restrict
+from engine.analysis.options import restrict
+from engine.analysis.single import Analysis
 
 __all__ = [
     "CHANGE_COLUMNS",
@@ -54,7 +55,7 @@ def analysed_contracts(a: Analysis) -> pl.DataFrame:
     """The priced contracts behind the strike rows of ``a``: its ``expiration`` and
     ``min_oi`` filters applied exactly as :func:`engine.analyze` applies them. Needs the
     :data:`CONTRACT_COLUMNS` of ``a.priced.contracts``."""
-    return _restrict(a.priced.contracts, a.options)
+    return restrict(a.priced.contracts, a.options)
 
 
 def prior_open_interest(prior: pl.DataFrame) -> pl.DataFrame:

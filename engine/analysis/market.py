@@ -54,16 +54,18 @@ import polars as pl
 
 from engine.analysis.flip import DEFAULT_POINTS, DEFAULT_TOL, DEFAULT_WIDTHS
 from engine.analysis.market_flip import find_market_crossings, grid_levels, profile_at
+from engine.analysis.options import parse_options
 from engine.analysis.profile import profile_terms
 from engine.analysis.segmented import pick_strikes, strike_sums
 from engine.analysis.zero_dte import new_york_date
 from engine.chain.market import STATUS_NAMES, Status, epoch_day, market_rows, segment_bounds
 from engine.chain.segments import argsort_within
-from engine.errors import ConfigurationError
-from engine.exposure.dealer import DEALER_MODELS, Exposures, contract_exposures, dealer_positions
+from engine.errors import ConfigurationError, OptionError
+from engine.exposure.dealer import contract_exposures, dealer_positions
+from engine.exposure.metrics import METRICS, Exposures
 from engine.greeks import dealer_greeks
-from engine.pricing.forward import FORWARD_MODES
 from engine.pricing.rows import price_market
+from engine.pricing.smile import SMILE_SOURCE_NAMES
 from engine.typing import FloatArray, IntArray
 
 __all__ = ["STAGES", "SUMMARY_COLUMNS", "MarketAnalysis", "analyze_market"]
@@ -84,10 +86,7 @@ SUMMARY_COLUMNS: Final = (
     "symbol",
     "spot",
     "status",
-    "net_gex",
-    "net_dex",
-    "net_vex",
-    "net_chex",
+    *(m.net for m in METRICS),
     "regime",
     "gamma_flip",
     "gamma_flip_status",
@@ -111,12 +110,14 @@ class MarketAnalysis:
     analytics are null unless ``status`` is ``ok``. ``contracts_excluded`` counts the rows
     quarantined or without IV, or every row of an underlying rejected for its header.
     ``strikes``: one row per (underlying, strike) of the priced contracts — ``underlying``
-    (row index into ``frame``), ``strike``, ``call_gex``, ``put_gex``, ``net_gex``,
-    ``net_dex``, ``net_vex``, ``net_chex`` (USD, all expirations summed).
+    (row index into ``frame``), ``strike``, and ``call_x``, ``put_x``, ``net_x`` for every
+    metric ``x`` of :data:`engine.exposure.metrics.METRICS` (USD, all expirations summed).
     ``crossings``: every refined zero crossing of each underlying's gamma profile —
     ``underlying`` and ``level`` (price units), ascending within an underlying.
     ``excluded``: ``underlying``, ``symbol``, ``reason``, ``count`` for every quarantine
-    reason of :data:`engine.chain.REASONS` and ``no_iv``. ``timings``: seconds per stage
+    reason of :data:`engine.chain.REASONS` and ``no_iv``. ``iv_sources``: ``underlying``,
+    ``source``, ``count``: where the implied vols of each underlying's priced contracts
+    came from (the names of :data:`engine.pricing.smile.SMILE_SOURCE_NAMES`). ``timings``: seconds per stage
     (:data:`STAGES`). ``as_of`` in UTC.
     """
 
@@ -125,6 +126,7 @@ class MarketAnalysis:
     strikes: pl.DataFrame
     crossings: pl.DataFrame
     excluded: pl.DataFrame
+    iv_sources: pl.DataFrame
     timings: Mapping[str, float]
 
     @property
@@ -143,24 +145,19 @@ class MarketAnalysis:
 def _check_options(
     dealer_model: str, forward: str, grid_points: int, grid_widths: Sequence[float], tol: float
 ) -> tuple[float, ...]:
-    if dealer_model not in DEALER_MODELS:
-        raise ConfigurationError(
-            f"unknown dealer model {dealer_model!r}; choose one of {DEALER_MODELS}"
+    """The options' checks of :func:`engine.analysis.options.parse_options` (one
+    implementation), plus what only a market has: no ``flow`` model, a refinement ``tol``."""
+    options, _ = parse_options(
+        {"dealer_model": dealer_model, "forward": forward, "grid_points": grid_points,
+         "grid_widths": grid_widths}
+    )  # fmt: skip
+    if options.dealer_model == "flow":
+        raise OptionError(
+            "dealer_model", "dealer model 'flow' needs per-contract inventories; not for a market"
         )
-    if dealer_model == "flow":
-        raise ConfigurationError(
-            "dealer model 'flow' needs per-contract inventories; not for a market"
-        )
-    if forward not in FORWARD_MODES:
-        raise ConfigurationError(f"unknown forward mode {forward!r}; choose one of {FORWARD_MODES}")
-    if isinstance(grid_points, bool) or int(grid_points) != grid_points or grid_points < 2:
-        raise ConfigurationError(f"grid_points must be an integer >= 2, got {grid_points!r}")
-    widths = tuple(float(w) for w in grid_widths)
-    if not widths or not all(0.0 < w < 1.0 for w in widths):
-        raise ConfigurationError(f"grid_widths must be fractions in (0, 1), got {grid_widths!r}")
     if not (isinstance(tol, int | float) and math.isfinite(tol) and tol > 0.0):
         raise ConfigurationError(f"tol must be positive, got {tol!r}")
-    return widths
+    return options.grid_widths
 
 
 def _segment_sum(values: FloatArray, starts: IntArray, stops: IntArray) -> FloatArray:
@@ -187,18 +184,26 @@ def _strike_table(
     new[1:] = (u[1:] != u[:-1]) | (k[1:] != k[:-1])
     heads = np.flatnonzero(new)
     bounds = np.append(heads, order.shape[0]).astype(np.int64)
-    sums = strike_sums(bounds, order, is_call, ex.gex, ex.dex, ex.vex, ex.chex)
+    sums = strike_sums(bounds, order, is_call, np.stack([ex[m.name] for m in METRICS]))
+    columns: dict[str, object] = {"underlying": u[heads], "strike": k[heads]}
+    for j, metric in enumerate(METRICS):
+        call, put, net = metric.columns()
+        columns[call], columns[put], columns[net] = sums[0, j], sums[1, j], sums[0, j] + sums[1, j]
+    return pl.DataFrame(columns)
+
+
+def _iv_sources(uid: IntArray, source: npt.NDArray[np.int8]) -> pl.DataFrame:
+    """Counts of each IV source per underlying (rows with a count of zero left out)."""
+    width = len(SMILE_SOURCE_NAMES)
+    keys, counts = np.unique(uid * width + source.astype(np.int64), return_counts=True)
+    names = np.array([SMILE_SOURCE_NAMES[i] for i in range(width)])
     return pl.DataFrame(
         {
-            "underlying": u[heads],
-            "strike": k[heads],
-            "call_gex": sums[0],
-            "put_gex": sums[1],
-            "net_gex": sums[0] + sums[1],
-            "net_dex": sums[2],
-            "net_vex": sums[3],
-            "net_chex": sums[4],
-        }
+            "underlying": keys // width,
+            "source": names[keys % width],
+            "count": counts.astype(np.int64),
+        },
+        schema={"underlying": pl.Int64, "source": pl.String, "count": pl.Int64},
     )
 
 
@@ -232,7 +237,7 @@ def _summary(
             pl.Series("symbol", [str(s).strip().upper() for s in symbols], dtype=pl.String),
             pl.Series("spot", spots, dtype=pl.Float64),
             pl.Series("status", [STATUS_NAMES[int(c)] for c in status], dtype=pl.String),
-            *(floats(f"net_{n}", values[f"net_{n}"]) for n in ("gex", "dex", "vex", "chex")),
+            *(floats(m.net, values[m.net]) for m in METRICS),
             nullable("regime", regime, pl.String),
             floats("gamma_flip", flip),
             nullable("gamma_flip_status", flip_status, pl.String),
@@ -297,13 +302,11 @@ def analyze_market(
     lap("greeks")
 
     ex = contract_exposures(
-        delta=g.delta, gamma=g.gamma, vanna=g.vanna, charm=g.charm, open_interest=OI,
-        multiplier=M, underlying_price=U, is_call=C, dealer_model=dealer_model,
-    )  # fmt: skip
+        g, open_interest=OI, multiplier=M, underlying_price=U, is_call=C, dealer_model=dealer_model
+    )
     weight = dealer_positions(dealer_model, C, OI)
     out: dict[str, FloatArray] = {
-        f"net_{name}": _segment_sum(values, p.starts, p.stops)
-        for name, values in zip(("gex", "dex", "vex", "chex"), ex, strict=True)
+        f"net_{name}": _segment_sum(values, p.starts, p.stops) for name, values in ex.items()
     }
     today = r.expiration_day[keep] == epoch_day(new_york_date(as_of))
     zero = _segment_sum(np.where(today, ex.gex, 0.0), p.starts, p.stops)
@@ -390,5 +393,6 @@ def analyze_market(
             }
         ),
         excluded=reasons,
+        iv_sources=_iv_sources(p.uid, p.iv_source),
         timings=MappingProxyType(timings),
     )

@@ -26,10 +26,14 @@ unknown.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Final, Literal, NamedTuple, Protocol, TypeAlias
 
+from engine.exposure.metrics import BY_NAME
+
 __all__ = [
+    "METRIC_SENTENCES",
     "HedgeFlow",
     "Regime",
     "charm_sentence",
@@ -42,7 +46,9 @@ __all__ = [
     "hedge_flows",
     "interpretation",
     "regime_of",
+    "speed_sentence",
     "vanna_sentence",
+    "vomma_sentence",
     "zero_dte_sentence",
 ]
 
@@ -277,6 +283,65 @@ def charm_sentence(net_chex: float | None) -> str:
     )
 
 
+def speed_sentence(net_speed: float | None) -> str:
+    """The speed interpretation: how dealer gamma exposure changes with price (net speed
+    exposure, USD of GEX per further 1 % move; :mod:`engine.exposure.metrics`)."""
+    if not _finite(net_speed):
+        return (
+            "Net speed exposure is unavailable, so the drift of dealer gamma with price is unknown."
+        )
+    assert net_speed is not None
+    if net_speed == 0.0:
+        return "Net speed exposure is $0: dealer gamma exposure does not change as price moves."
+    amount = format_usd(abs(net_speed))
+    if net_speed > 0.0:
+        return (
+            f"Net speed exposure is {format_usd(net_speed)}: each further 1% rise adds {amount} "
+            f"of GEX and each 1% fall removes it, so dealer hedging damps rallies more than "
+            f"selloffs."
+        )
+    return (
+        f"Net speed exposure is {format_usd(net_speed)}: each further 1% rise removes {amount} "
+        f"of GEX and each 1% fall adds it, so dealer hedging damps selloffs more than rallies."
+    )
+
+
+def vomma_sentence(net_vomma: float | None) -> str:
+    """The vomma interpretation: how the dealers' vega changes with implied vol (net vomma
+    exposure, USD of vega per vol point per +1 vol point; :mod:`engine.exposure.metrics`)."""
+    if not _finite(net_vomma):
+        return "Net vomma exposure is unavailable, so the dealers' vol convexity is unknown."
+    assert net_vomma is not None
+    if net_vomma == 0.0:
+        return (
+            "Net vomma exposure is $0: the dealers' vega does not change with implied volatility."
+        )
+    amount = format_usd(abs(net_vomma))
+    if net_vomma > 0.0:
+        return (
+            f"Net vomma exposure is {format_usd(net_vomma)}: dealers are long vol convexity; each "
+            f"+1 vol point adds {amount} per vol point to their vega, so a volatility spike "
+            f"leaves them longer volatility."
+        )
+    return (
+        f"Net vomma exposure is {format_usd(net_vomma)}: dealers are short vol convexity; each "
+        f"+1 vol point takes {amount} per vol point off their vega, so a volatility spike "
+        f"leaves them shorter volatility."
+    )
+
+
+METRIC_SENTENCES: Final[Mapping[str, Callable[[float | None], str]]] = MappingProxyType(
+    {
+        "vex": vanna_sentence,
+        "chex": charm_sentence,
+        "speed": speed_sentence,
+        "vomma": vomma_sentence,
+    }
+)
+"""The interpretation sentence of each metric that has one (by metric name); its key in
+``interpretation`` is the metric's ``sentence`` (:mod:`engine.exposure.metrics`)."""
+
+
 def zero_dte_sentence(
     expiration: object, net_gex_0dte: float | None, pct: float | None, net_gex_total: float | None
 ) -> str:
@@ -340,17 +405,20 @@ def gex_change_sentence(net_gex: float | None, prior: float | None) -> str:
 
 def interpretation(
     regime: Regime,
-    net_gex: float | None,
-    net_vex: float | None,
-    net_chex: float | None,
+    totals: Mapping[str, float],
     spot: float | None,
     gamma_flip: float | None,
     crossings: Sequence[float] = (),
     hedging: Mapping[float, _Hedge] | None = None,
 ) -> dict[str, str]:
-    """The summary's ``interpretation`` object: ``{"gamma", "vanna", "charm"}``."""
-    return {
-        "gamma": gamma_sentence(regime, net_gex, spot, gamma_flip, crossings, hedging),
-        "vanna": vanna_sentence(net_vex),
-        "charm": charm_sentence(net_chex),
+    """The summary's ``interpretation`` object: ``gamma`` (the regime sentence), then one
+    sentence per metric with one (``vanna``, ``charm``, ``speed``, ``vomma``), from the
+    totals ``net_x`` of :func:`engine.exposure.strikes.totals`."""
+    out = {
+        "gamma": gamma_sentence(regime, totals.get("net_gex"), spot, gamma_flip, crossings, hedging)
     }
+    for name, sentence in METRIC_SENTENCES.items():
+        metric = BY_NAME[name]
+        assert metric.sentence is not None
+        out[metric.sentence] = sentence(totals.get(metric.net))
+    return out

@@ -32,11 +32,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from engine.errors import ConfigurationError
+import polars as pl
+
+from engine.errors import OptionError
 from engine.exposure.dealer import DEALER_MODELS
 from engine.pricing.forward import FORWARD_MODES
 
-__all__ = ["OPTION_NAMES", "PROFILE_CHOICES", "AnalysisOptions", "parse_options"]
+__all__ = [
+    "OPTION_NAMES",
+    "PROFILE_CHOICES",
+    "AnalysisOptions",
+    "parse_options",
+    "restrict",
+]
 
 PROFILE_CHOICES: Final = ("all", "ex_0dte", "ex_next_expiry")
 
@@ -75,18 +83,18 @@ def _date(name: str, raw: object) -> date | None:
             raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
-        raise ConfigurationError(f"{name} must be a date YYYY-MM-DD, got {raw!r}") from None
+        raise OptionError(name, f"{name} must be a date YYYY-MM-DD, got {raw!r}") from None
 
 
 def _int(name: str, raw: object, minimum: int) -> int:
     if isinstance(raw, bool):
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}")
+        raise OptionError(name, f"{name} must be an integer, got {raw!r}")
     try:
         value = int(str(raw).strip(), 10) if isinstance(raw, str) else int(raw)  # type: ignore[call-overload]
     except (TypeError, ValueError):
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+        raise OptionError(name, f"{name} must be an integer, got {raw!r}") from None
     if value < minimum:
-        raise ConfigurationError(f"{name} must be >= {minimum}, got {value}")
+        raise OptionError(name, f"{name} must be >= {minimum}, got {value}")
     return value
 
 
@@ -95,16 +103,16 @@ def _fractions(name: str, raw: object, upper: float) -> tuple[float, ...]:
     try:
         values = tuple(float(v) for v in items)  # type: ignore[union-attr, attr-defined]
     except (TypeError, ValueError):
-        raise ConfigurationError(f"{name} must be fractions like 0.01,0.02, got {raw!r}") from None
+        raise OptionError(name, f"{name} must be fractions like 0.01,0.02, got {raw!r}") from None
     if not values or not all(0.0 < v < upper for v in values):
-        raise ConfigurationError(f"{name} must be fractions in (0, {upper}), got {raw!r}")
+        raise OptionError(name, f"{name} must be fractions in (0, {upper}), got {raw!r}")
     return values
 
 
 def _choice(name: str, raw: object, choices: tuple[str, ...]) -> str:
     value = str(raw).strip().lower()
     if value not in choices:
-        raise ConfigurationError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+        raise OptionError(name, f"{name} must be one of {', '.join(choices)}, got {raw!r}")
     return value
 
 
@@ -128,3 +136,15 @@ def parse_options(raw: Mapping[str, object]) -> tuple[AnalysisOptions, dict[str,
         max_pain_expiration=_date("max_pain_expiration", get("max_pain_expiration")),
     )
     return options, rest
+
+
+def restrict(frame: pl.DataFrame, options: AnalysisOptions) -> pl.DataFrame:
+    """The rows of ``frame`` in the asked ``expiration`` (all without one) whose strike has
+    at least ``min_oi`` contracts of open interest (calls and puts together)."""
+    if options.expiration is not None:
+        frame = frame.filter(pl.col("expiration") == options.expiration)
+    if options.min_oi > 0 and frame.height:
+        oi = frame.group_by("strike").agg(pl.col("open_interest").sum().alias("_oi"))
+        keep = oi.filter(pl.col("_oi") >= options.min_oi)["strike"]
+        frame = frame.filter(pl.col("strike").is_in(keep.implode()))
+    return frame

@@ -35,18 +35,25 @@ to the profile. Amounts are in USD (the script prints billions; the scale does n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from engine.analysis.zero_dte import DateArrayLike, as_date_array, new_york_date
+from engine.analysis.levels import strike_levels
+from engine.analysis.narrative import regime_of
+from engine.analysis.options import AnalysisOptions, restrict
+from engine.analysis.zero_dte import DateArrayLike, as_date_array, new_york_date, zero_dte
 from engine.chain import IV_MAX, IV_MIN, REASONS, SCHEMA, ChainSnapshot
 from engine.errors import ConfigurationError
 from engine.typing import BoolArray, FloatArray
+
+if TYPE_CHECKING:
+    from engine.analysis.presets import ResolvedPreset
 
 __all__ = [
     "CONTRACT_SIZE",
@@ -300,3 +307,85 @@ def perfiliev_analysis(
         status=status,
         excluded=excluded,
     )
+
+
+def script_numbers(
+    used: pl.DataFrame,
+    quarantine: pl.DataFrame,
+    head: ChainSnapshot,
+    options: AnalysisOptions,
+    resolved: ResolvedPreset,
+    native: Mapping[str, object],
+) -> dict[str, object]:
+    """The ``perfiliev`` preset's override of :func:`engine.analysis.analyze`: the script's
+    GEX, profile and flip in place of the native ones (module docstring); ``native`` holds
+    the native results it replaces.
+
+    ``used`` and ``quarantine`` are the validator's frames: the script also reads the
+    quarantined rows whose problem it ignores (:func:`engine.analysis.perfiliev.script_rows`), with
+    the same ``expiration``/``min_oi`` filters. Its business days count from the file's date
+    (:func:`engine.analysis.perfiliev.file_date`); the 0DTE block keeps "today", the New York date
+    of ``as_of``.
+    """
+    used = restrict(script_rows(used, quarantine), options)
+    today = new_york_date(head.as_of)
+    year_days = int(resolved["year_days"])  # type: ignore[call-overload]
+    floor = bool(resolved["zero_dte_floor"])
+    spot = head.spot
+    res = perfiliev_analysis(
+        spot,
+        file_date(head),
+        used["expiration"],
+        used["strike"].to_numpy(),
+        used["is_call"].to_numpy(),
+        used["open_interest"].to_numpy(),
+        used["vendor_gamma"].to_numpy(),
+        used["iv"].to_numpy(),
+        year_days=year_days,
+        zero_dte_floor=floor,
+    )
+    script = pl.DataFrame({"strike": res.strike, "call_gex": res.call_gex, "put_gex": res.put_gex})
+    native_table: pl.DataFrame = native["strikes"]  # type: ignore[assignment]
+    table = (
+        native_table.drop("call_gex", "put_gex", "net_gex")
+        .join(script, on="strike", how="full", coalesce=True)
+        .sort("strike")
+        .fill_null(0)
+        .with_columns((pl.col("call_gex") + pl.col("put_gex")).alias("net_gex"))
+        .select(native_table.columns)
+    )
+    sign = np.where(used["is_call"].to_numpy(), 1.0, -1.0)
+    gamma = used["vendor_gamma"].to_numpy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        per_contract = sign * gamma * used["open_interest"].to_numpy() * 100.0 * spot * spot * 0.01
+        # the same contracts as the script's totals: missing and implausible gammas add nothing
+        plausible = np.abs(gamma * spot) <= MAX_GAMMA_TIMES_SPOT
+    per_contract = np.where(np.isfinite(per_contract) & plausible, per_contract, 0.0)
+    zero = zero_dte(today, used["expiration"], per_contract)
+    same_day = (used["expiration"] == today).to_numpy()
+    zero_table = None
+    if same_day.any():
+        zero_table = (
+            pl.DataFrame(
+                {"strike": used["strike"].to_numpy()[same_day], "net_gex": per_contract[same_day]}
+            )
+            .group_by("strike")
+            .agg(pl.col("net_gex").sum())
+            .sort("strike")
+        )
+    exposures = {**native["exposures"], "net_gex": float(res.net_gex)}  # type: ignore[dict-item]
+    zero_exposures = {**native["zero_dte_exposures"], "net_gex": zero.net_gex}  # type: ignore[dict-item]
+    return {
+        "strikes": table,
+        "exposures": exposures,
+        "profile_levels": res.levels,
+        "profile_values": res.profile,
+        "crossings": () if res.gamma_flip is None else (float(res.gamma_flip),),
+        "gamma_flip": res.gamma_flip,
+        "gamma_flip_status": res.status,
+        "regime": regime_of(res.net_gex),
+        "levels": strike_levels(table, spot, zero_table),
+        "zero_dte": zero,
+        "zero_dte_exposures": zero_exposures,
+        "preset_excluded": res.excluded,
+    }

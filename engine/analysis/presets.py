@@ -30,13 +30,14 @@ CLI flags, config files): values may arrive as strings (``year_days=252``,
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, Literal, TypeAlias
 
 import numpy as np
 
+from engine.analysis.perfiliev import script_numbers
 from engine.errors import ConfigurationError
 from engine.typing import FloatArray
 
@@ -52,6 +53,7 @@ __all__ = [
 ]
 
 KnobValue: TypeAlias = bool | int | float
+Override: TypeAlias = Callable[..., dict[str, object]]
 GammaSource: TypeAlias = Literal["model", "vendor"]
 TimeRule: TypeAlias = Literal["exact_seconds", "busdays"]
 Rates: TypeAlias = Literal["snapshot", "zero"]
@@ -157,6 +159,11 @@ class Preset:
     grid: GridSpec
     crossing: Crossing
     knobs: Mapping[str, Knob] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    override: Override | None = field(default=None, hash=False)
+    """The preset's behaviour beyond its conventions: called by :func:`engine.analysis.analyze`
+    with the validator's frames, the snapshot, the options, the resolved knobs and the native
+    results, it returns the results it replaces (``perfiliev``: GEX, profile, flip, regime,
+    levels, 0DTE). None: the native results stand."""
 
     def defaults(self) -> dict[str, KnobValue]:
         """Every knob at its default value."""
@@ -200,6 +207,7 @@ PRESETS: Final[Mapping[str, Preset]] = MappingProxyType(
             rates="zero",
             grid=GridSpec(kind="perfiliev", points=60, lower=0.8, upper=1.2),
             crossing="first_interpolated",
+            override=script_numbers,
             knobs=_knobs(
                 Knob(
                     name="year_days",

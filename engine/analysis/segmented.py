@@ -11,7 +11,7 @@ call, in parallel over segments or over fixed-size work items, and has a plain-P
 ===========================  ================================================================
 :func:`segment_profile`      the gamma profile of every row of evaluation points over its own
                              segment of contracts (grid rows, refinement brackets)
-:func:`strike_sums`          per (underlying, strike) segment: call and put GEX, DEX, VEX, CHEX
+:func:`strike_sums`          per (underlying, strike) segment: call and put sums of every metric
 :func:`pick_strikes`         per segment, the strike with the largest positive score, ties
                              nearest spot, then the lower strike (the rule of
                              :mod:`engine.analysis.levels`)
@@ -171,67 +171,49 @@ def segment_profile(
 
 
 @kernel()
-def strike_sums_kernel(bounds, order, is_call, gex, dex, vex, chex, out):  # type: ignore[no-untyped-def]
-    """Segment ``s`` is rows ``order[bounds[s] : bounds[s + 1]]``; ``out[:, s]`` = call GEX,
-    put GEX, DEX, VEX, CHEX summed over it (in that row order)."""
+def strike_sums_kernel(bounds, order, is_call, values, out):  # type: ignore[no-untyped-def]
+    """Segment ``s`` is rows ``order[bounds[s] : bounds[s + 1]]``; ``out[0, m, s]`` and
+    ``out[1, m, s]`` are the call and the put sums of ``values[m]`` over it (in that row
+    order)."""
+    n_metrics = values.shape[0]
     for s in prange(bounds.shape[0] - 1):
-        cg = 0.0
-        pg = 0.0
-        d = 0.0
-        v = 0.0
-        c = 0.0
-        for j in range(bounds[s], bounds[s + 1]):
-            i = order[j]
-            if is_call[i]:
-                cg += gex[i]
-            else:
-                pg += gex[i]
-            d += dex[i]
-            v += vex[i]
-            c += chex[i]
-        out[0, s] = cg
-        out[1, s] = pg
-        out[2, s] = d
-        out[3, s] = v
-        out[4, s] = c
+        for m in range(n_metrics):
+            calls = 0.0
+            puts = 0.0
+            row = values[m]
+            for j in range(bounds[s], bounds[s + 1]):
+                i = order[j]
+                if is_call[i]:
+                    calls += row[i]
+                else:
+                    puts += row[i]
+            out[0, m, s] = calls
+            out[1, m, s] = puts
 
 
 def strike_sums_twin(
-    bounds: IntArray,
-    order: IntArray,
-    is_call: BoolArray,
-    gex: FloatArray,
-    dex: FloatArray,
-    vex: FloatArray,
-    chex: FloatArray,
-    out: FloatArray,
+    bounds: IntArray, order: IntArray, is_call: BoolArray, values: FloatArray, out: FloatArray
 ) -> None:
     """Plain-Python twin of :func:`strike_sums_kernel` (the same loop)."""
     for s in range(bounds.shape[0] - 1):
-        sums = [0.0] * 5
-        for j in range(int(bounds[s]), int(bounds[s + 1])):
-            i = order[j]
-            sums[0 if is_call[i] else 1] += float(gex[i])
-            sums[2] += float(dex[i])
-            sums[3] += float(vex[i])
-            sums[4] += float(chex[i])
-        out[:, s] = sums
+        for m in range(values.shape[0]):
+            sums = [0.0, 0.0]
+            for j in range(int(bounds[s]), int(bounds[s + 1])):
+                i = order[j]
+                sums[0 if is_call[i] else 1] += float(values[m, i])
+            out[0, m, s], out[1, m, s] = sums
 
 
 def strike_sums(
-    bounds: IntArray,
-    order: IntArray,
-    is_call: BoolArray,
-    gex: FloatArray,
-    dex: FloatArray,
-    vex: FloatArray,
-    chex: FloatArray,
+    bounds: IntArray, order: IntArray, is_call: BoolArray, values: FloatArray
 ) -> FloatArray:
-    """(5 × S): call GEX, put GEX, net DEX, net VEX, net CHEX per strike segment."""
-    out = np.zeros((5, max(bounds.shape[0] - 1, 0)))
-    if out.shape[1]:
+    """(2 × M × S): call and put sums of each row of ``values`` (M × n, one row per metric)
+    per strike segment."""
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    out = np.zeros((2, values.shape[0], max(bounds.shape[0] - 1, 0)))
+    if out.shape[2]:
         run = strike_sums_twin if use_twins() else strike_sums_kernel
-        run(bounds, order, is_call, gex, dex, vex, chex, out)
+        run(bounds, order, is_call, values, out)
     return out
 
 

@@ -40,15 +40,14 @@ from engine.analysis.flip import FlipResult, find_crossings, masked_crossings
 from engine.analysis.hedging import HedgeEstimate, estimates_from_terms, hedge_terms
 from engine.analysis.levels import StrikeLevels, max_pain, strike_levels
 from engine.analysis.narrative import HedgeFlow, hedge_flows, interpretation, regime_of
-from engine.analysis.options import AnalysisOptions, parse_options
-from engine.analysis.perfiliev import MAX_GAMMA_TIMES_SPOT, perfiliev_analysis
-from engine.analysis.presets import ResolvedPreset, apply_overrides, get_preset
+from engine.analysis.options import AnalysisOptions, parse_options, restrict
+from engine.analysis.presets import apply_overrides, get_preset
 from engine.analysis.profile import evaluate_profile, profile_terms
 from engine.analysis.zero_dte import ZeroDte, new_york_date, zero_dte
 from engine.chain import ChainSnapshot, ValidatedChain, validate
 from engine.chain.underlyings import HedgeUnit, hedge_unit
 from engine.errors import NoContractsError
-from engine.exposure.dealer import Exposures
+from engine.exposure.metrics import NAMES, Exposures
 from engine.exposure.strikes import strike_table, totals
 from engine.pricing.chain import PricedChain, price_validated
 
@@ -94,18 +93,8 @@ class Analysis:
         return self.exposures["net_gex"]
 
 
-def _restrict(frame: pl.DataFrame, options: AnalysisOptions) -> pl.DataFrame:
-    if options.expiration is not None:
-        frame = frame.filter(pl.col("expiration") == options.expiration)
-    if options.min_oi > 0 and frame.height:
-        oi = frame.group_by("strike").agg(pl.col("open_interest").sum().alias("_oi"))
-        keep = oi.filter(pl.col("_oi") >= options.min_oi)["strike"]
-        frame = frame.filter(pl.col("strike").is_in(keep.implode()))
-    return frame
-
-
 def _exposures(frame: pl.DataFrame) -> Exposures:
-    return Exposures(*(frame[c].to_numpy() for c in ("gex", "dex", "vex", "chex")))
+    return Exposures({name: frame[name].to_numpy() for name in NAMES})
 
 
 def _table(frame: pl.DataFrame) -> pl.DataFrame:
@@ -249,7 +238,7 @@ def analyze(snapshot: ChainSnapshot, preset: str = "native", **overrides: object
     priced = price_validated(validated, dealer_model=options.dealer_model, forward=options.forward)
     head = validated.snapshot
     spot = head.spot
-    contracts = _restrict(priced.contracts, options)
+    contracts = restrict(priced.contracts, options)
     if contracts.height == 0:
         what = f"expiration {options.expiration}" if options.expiration else "the filters"
         raise NoContractsError(f"{head.underlying}: no contract for {what}")
@@ -274,11 +263,11 @@ def analyze(snapshot: ChainSnapshot, preset: str = "native", **overrides: object
         "zero_dte": zero,
         "zero_dte_exposures": totals(_exposures(same_day)),
     }
-    if chosen.name == "perfiliev":
+    if chosen.override is not None:  # a preset that replaces native numbers by its own
         result.update(
-            _perfiliev(validated.used, validated.quarantine, head, options, resolved, result)
+            chosen.override(validated.used, validated.quarantine, head, options, resolved, result)
         )
-    mp, mp_exp = _max_pain(_restrict(validated.used, options), options, expirations)
+    mp, mp_exp = _max_pain(restrict(validated.used, options), options, expirations)
     preset_excluded: Mapping[str, int] = result.pop("preset_excluded", {})  # type: ignore[assignment]
     futures = bool((contracts["model"] == "black76").all())
     hedging = _hedging(contracts, spot, options.hedge_moves, futures)
@@ -301,9 +290,7 @@ def analyze(snapshot: ChainSnapshot, preset: str = "native", **overrides: object
         interpretation=MappingProxyType(
             interpretation(
                 result["regime"],  # type: ignore[arg-type]
-                exposures["net_gex"],
-                net["net_vex"],
-                net["net_chex"],
+                {**net, "net_gex": exposures["net_gex"]},
                 spot,
                 result["gamma_flip"],  # type: ignore[arg-type]
                 result["crossings"],  # type: ignore[arg-type]
@@ -316,85 +303,3 @@ def analyze(snapshot: ChainSnapshot, preset: str = "native", **overrides: object
         priced=priced,
         **result,  # type: ignore[arg-type]
     )
-
-
-def _perfiliev(
-    used: pl.DataFrame,
-    quarantine: pl.DataFrame,
-    head: ChainSnapshot,
-    options: AnalysisOptions,
-    resolved: ResolvedPreset,
-    native: Mapping[str, object],
-) -> dict[str, object]:
-    """The script's GEX, profile and flip in place of the native ones (module docstring).
-
-    ``used`` and ``quarantine`` are the validator's frames: the script also reads the
-    quarantined rows whose problem it ignores (:func:`engine.analysis.perfiliev.script_rows`), with
-    the same ``expiration``/``min_oi`` filters. Its business days count from the file's date
-    (:func:`engine.analysis.perfiliev.file_date`); the 0DTE block keeps "today", the New York date
-    of ``as_of``.
-    """
-    from engine.analysis.perfiliev import file_date, script_rows
-
-    used = _restrict(script_rows(used, quarantine), options)
-    today = new_york_date(head.as_of)
-    year_days = int(resolved["year_days"])  # type: ignore[call-overload]
-    floor = bool(resolved["zero_dte_floor"])
-    spot = head.spot
-    res = perfiliev_analysis(
-        spot,
-        file_date(head),
-        used["expiration"],
-        used["strike"].to_numpy(),
-        used["is_call"].to_numpy(),
-        used["open_interest"].to_numpy(),
-        used["vendor_gamma"].to_numpy(),
-        used["iv"].to_numpy(),
-        year_days=year_days,
-        zero_dte_floor=floor,
-    )
-    script = pl.DataFrame({"strike": res.strike, "call_gex": res.call_gex, "put_gex": res.put_gex})
-    native_table: pl.DataFrame = native["strikes"]  # type: ignore[assignment]
-    table = (
-        native_table.drop("call_gex", "put_gex", "net_gex")
-        .join(script, on="strike", how="full", coalesce=True)
-        .sort("strike")
-        .fill_null(0)
-        .with_columns((pl.col("call_gex") + pl.col("put_gex")).alias("net_gex"))
-        .select(native_table.columns)
-    )
-    sign = np.where(used["is_call"].to_numpy(), 1.0, -1.0)
-    gamma = used["vendor_gamma"].to_numpy()
-    with np.errstate(over="ignore", invalid="ignore"):
-        per_contract = sign * gamma * used["open_interest"].to_numpy() * 100.0 * spot * spot * 0.01
-        # the same contracts as the script's totals: missing and implausible gammas add nothing
-        plausible = np.abs(gamma * spot) <= MAX_GAMMA_TIMES_SPOT
-    per_contract = np.where(np.isfinite(per_contract) & plausible, per_contract, 0.0)
-    zero = zero_dte(today, used["expiration"], per_contract)
-    same_day = (used["expiration"] == today).to_numpy()
-    zero_table = None
-    if same_day.any():
-        zero_table = (
-            pl.DataFrame(
-                {"strike": used["strike"].to_numpy()[same_day], "net_gex": per_contract[same_day]}
-            )
-            .group_by("strike")
-            .agg(pl.col("net_gex").sum())
-            .sort("strike")
-        )
-    exposures = {**native["exposures"], "net_gex": float(res.net_gex)}  # type: ignore[dict-item]
-    zero_exposures = {**native["zero_dte_exposures"], "net_gex": zero.net_gex}  # type: ignore[dict-item]
-    return {
-        "strikes": table,
-        "exposures": exposures,
-        "profile_levels": res.levels,
-        "profile_values": res.profile,
-        "crossings": () if res.gamma_flip is None else (float(res.gamma_flip),),
-        "gamma_flip": res.gamma_flip,
-        "gamma_flip_status": res.status,
-        "regime": regime_of(res.net_gex),
-        "levels": strike_levels(table, spot, zero_table),
-        "zero_dte": zero,
-        "zero_dte_exposures": zero_exposures,
-        "preset_excluded": res.excluded,
-    }

@@ -29,28 +29,22 @@ VEX: IV up → dealers sell; positive CHEX: a day passes → dealers sell; posit
 
 from __future__ import annotations
 
-from typing import Final, NamedTuple, get_args
+from collections.abc import Mapping
+from typing import Final, get_args
 
 import numpy as np
 import numpy.typing as npt
 
 from engine.errors import ConfigurationError
+from engine.exposure.metrics import METRICS, Exposures
+from engine.greeks import DealerGreeks
 from engine.typing import DealerModel, FloatArray
 
-__all__ = ["DEALER_MODELS", "Exposures", "contract_exposures", "dealer_positions"]
+__all__ = ["DEALER_MODELS", "contract_exposures", "dealer_positions"]
 
 DEALER_MODELS: Final = get_args(DealerModel)
 PCT: Final = 0.01
 DAYS_PER_YEAR: Final = 365.0
-
-
-class Exposures(NamedTuple):
-    """Per-contract dealer exposures in USD (units in the module docstring)."""
-
-    gex: FloatArray
-    dex: FloatArray
-    vex: FloatArray
-    chex: FloatArray
 
 
 def dealer_positions(
@@ -77,11 +71,8 @@ def dealer_positions(
 
 
 def contract_exposures(
+    greeks: Mapping[str, FloatArray] | DealerGreeks,
     *,
-    delta: FloatArray,
-    gamma: FloatArray,
-    vanna: FloatArray,
-    charm: FloatArray,
     open_interest: npt.ArrayLike,
     multiplier: FloatArray,
     underlying_price: FloatArray,
@@ -89,14 +80,21 @@ def contract_exposures(
     dealer_model: str = "street",
     dealer_position: FloatArray | None = None,
 ) -> Exposures:
-    """GEX, DEX, VEX and CHEX per contract under a dealer model (see the module docstring).
+    """Every metric of :data:`engine.exposure.metrics.METRICS` per contract under a dealer
+    model: ``p · greek · m · S^power · scale`` (see the module docstring).
 
-    Under ``flow`` the inventory replaces open interest (``open_interest`` is then unused).
+    ``greeks``: the :class:`engine.greeks.DealerGreeks` of the contracts (or any mapping
+    from greek name to array). Under ``flow`` the inventory replaces open interest
+    (``open_interest`` is then unused).
     """
+    named = greeks._asdict() if isinstance(greeks, DealerGreeks) else greeks
     p = dealer_positions(dealer_model, is_call, open_interest, dealer_position)
-    notional = p * multiplier * underlying_price  # USD per 1.00 of the greek
-    gex = gamma * notional * underlying_price * PCT
-    dex = delta * notional
-    vex = vanna * notional * PCT
-    chex = charm * notional / DAYS_PER_YEAR
-    return Exposures(gex, dex, vex, chex)
+    units = p * multiplier  # underlying units the dealers hold per 1.00 of the greek
+    notional = units * underlying_price  # USD per 1.00 of the greek
+    out: dict[str, FloatArray] = {}
+    for metric in METRICS:
+        value = named[metric.greek] * (units if metric.power == 0 else notional)
+        for _ in range(metric.power - 1):
+            value = value * underlying_price
+        out[metric.name] = value * metric.scale / metric.divisor
+    return Exposures(out)

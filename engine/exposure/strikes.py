@@ -17,25 +17,14 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from engine.exposure.dealer import Exposures
+from engine.exposure.metrics import METRICS, Exposures
 from engine.typing import FloatArray
 
 __all__ = ["STRIKE_COLUMNS", "strike_table", "totals"]
 
 STRIKE_COLUMNS: Final = (
     "strike",
-    "call_gex",
-    "put_gex",
-    "net_gex",
-    "call_dex",
-    "put_dex",
-    "net_dex",
-    "call_vex",
-    "put_vex",
-    "net_vex",
-    "call_chex",
-    "put_chex",
-    "net_chex",
+    *(column for metric in METRICS for column in metric.columns()),
     "call_oi",
     "put_oi",
     "call_volume",
@@ -75,7 +64,7 @@ def strike_table(
         return np.add.reduceat(np.where(mask, v, 0.0), starts)
 
     cols: dict[str, object] = {"strike": strike[order][starts] if starts.size else np.empty(0)}
-    for name, values in zip(("gex", "dex", "vex", "chex"), exposures, strict=True):
+    for name, values in exposures.items():
         call_part = reduce(values, c)
         put_part = reduce(values, ~c)
         cols[f"call_{name}"] = call_part
@@ -90,11 +79,12 @@ def strike_table(
 
 
 def totals(exposures: Exposures) -> dict[str, float]:
-    """``net_gex``, ``net_dex``, ``net_vex``, ``net_chex``: sums over the contracts (USD).
+    """``net_x`` for every metric ``x`` (:data:`engine.exposure.metrics.METRICS`): sums over
+    the contracts (USD).
 
     Pairwise summation (numpy), so the error is ~1e-16·log2(n) of the sum of magnitudes.
     """
     return {
         f"net_{name}": float(np.sum(np.asarray(values, dtype=np.float64)))
-        for name, values in zip(("gex", "dex", "vex", "chex"), exposures, strict=True)
+        for name, values in exposures.items()
     }

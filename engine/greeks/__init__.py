@@ -22,19 +22,20 @@ premium must be exact in the wings use :func:`engine.iv.solve.black_price`, whic
 normalised Black function without cancellation. The greeks have no such loss.
 
 Contracts with invalid inputs (S, K, t or vol not strictly positive, or not finite) get NaN
-in every field. ``dealer_greeks`` computes only delta, gamma, vanna and charm (what the
-exposures need) about a third faster.
+in every field. ``dealer_greeks`` computes what the dealer exposures need — delta, gamma,
+vanna, charm and the second-order ``speed`` (dGamma/dS) and ``vomma`` (dVega/dσ) — faster
+than the seven outputs of ``bsm``.
 
 Preallocated outputs (``out=``)
 -------------------------------
 Every function takes an optional keyword ``out`` and then writes into it instead of
 allocating; the returned named tuple holds views of ``out``. With ``shape`` the broadcast
-shape of the arguments and ``m`` the number of fields (7 for ``bsm``/``black76``, 4 for
+shape of the arguments and ``m`` the number of fields (7 for ``bsm``/``black76``, 6 for
 ``dealer_greeks``), ``out`` is either
 
 - one C-contiguous float64 array of shape ``(m, *shape)``, ``out[j]`` receiving field ``j``
   in the order above (``price, delta, gamma, vega, vanna, charm, theta``; ``delta, gamma,
-  vanna, charm``), or
+  vanna, charm, speed, vomma``), or
 - a sequence of ``m`` C-contiguous float64 arrays of shape ``shape`` in that order — for
   instance the :class:`Greeks` of an earlier call of the same size.
 
@@ -77,12 +78,16 @@ class Greeks(NamedTuple):
 
 
 class DealerGreeks(NamedTuple):
-    """The four greeks dealer exposures are built from."""
+    """The greeks dealer exposures are built from (:mod:`engine.exposure.metrics`): delta,
+    gamma, vanna, charm as in :class:`Greeks`; ``speed`` dGamma/dS (per unit of underlying
+    squared); ``vomma`` dVega/dσ (per 1.00 of vol, squared)."""
 
     delta: FloatArray
     gamma: FloatArray
     vanna: FloatArray
     charm: FloatArray
+    speed: FloatArray
+    vomma: FloatArray
 
 
 Out = npt.NDArray[np.float64] | Sequence[npt.NDArray[np.float64]]
@@ -229,13 +234,14 @@ def dealer_greeks(
     *,
     out: Out | None = None,
 ) -> DealerGreeks:
-    """Delta, gamma, vanna and charm with an explicit carry (``rate - q`` for BSM, 0 for Black-76).
+    """Delta, gamma, vanna, charm, speed and vomma with an explicit carry (``rate - q`` for
+    BSM, 0 for Black-76).
 
-    ``out``: optional preallocated outputs, (4, *shape) or four arrays (module docstring).
+    ``out``: optional preallocated outputs, (6, *shape) or six arrays (module docstring).
     """
     shape, arrays, calls = _prepare(underlying, strike, t, rate, carry, None, vol, is_call)
     S, K, T, R, B, V = arrays
-    rows, flat = _outputs(out, 4, shape, (S, K, T, R, B, V, calls))
+    rows, flat = _outputs(out, 6, shape, (S, K, T, R, B, V, calls))
     if calls.shape[0]:
         (dealer_greeks_twin if use_twins() else dealer_greeks_kernel)(S, K, T, R, B, V, calls, flat)
     return DealerGreeks(*rows)

@@ -91,17 +91,22 @@ def all_greeks_kernel(S, K, T, r, b, v, is_call, out):  # type: ignore[no-untype
 
 @kernel()
 def dealer_greeks_kernel(S, K, T, r, b, v, is_call, out):  # type: ignore[no-untyped-def]
-    """Fill ``out[0..3][i]`` with delta, gamma, vanna, charm: the four exposures need no more.
+    """Fill ``out[0..5][i]`` with delta, gamma, vanna, charm, speed, vomma: what the dealer
+    exposures of :mod:`engine.exposure.metrics` read.
 
     Saves the second normal distribution call and the price/theta arithmetic of
-    :func:`all_greeks_kernel`; the values are bit-identical to its rows 1, 2, 4, 5. ``out``
-    is a (4, n) float64 array or a tuple of four float64 arrays of length n.
+    :func:`all_greeks_kernel`; delta, gamma, vanna and charm are bit-identical to its rows
+    1, 2, 4, 5. ``speed = dGamma/dS = −gamma/S · (1 + d1/(σ√T))`` and ``vomma = dVega/dσ =
+    vega · d1 · d2 / σ`` (per 1.00 of vol squared). ``out`` is a (6, n) float64 array or a
+    tuple of six float64 arrays of length n.
     """
     n = S.shape[0]
     o_delta = out[0]  # one row per statement (see all_greeks_kernel)
     o_gamma = out[1]
     o_vanna = out[2]
     o_charm = out[3]
+    o_speed = out[4]
+    o_vomma = out[5]
     for i in prange(n):
         s = S[i]
         k = K[i]
@@ -123,9 +128,13 @@ def dealer_greeks_kernel(S, K, T, r, b, v, is_call, out):  # type: ignore[no-unt
         gamma = cn1 / (s * vst)
         vanna = -cn1 * d2 / vol
         charm = -(cn1 * (bb / vst - d2 / (2.0 * t)) + phi * (bb - rr) * cdf_ * nd1)
+        speed = -gamma / s * (1.0 + d1 / vst)
+        vomma = s * cn1 * sqt * d1 * d2 / vol
         nan = math.nan
         ok = _valid(s, k, t, vol, rr, bb)
         o_delta[i] = delta if ok else nan
         o_gamma[i] = gamma if ok else nan
         o_vanna[i] = vanna if ok else nan
         o_charm[i] = charm if ok else nan
+        o_speed[i] = speed if ok else nan
+        o_vomma[i] = vomma if ok else nan

@@ -116,8 +116,19 @@ def dealer_greeks_twin(
     is_call: BoolArray,
     out: FloatArray | Sequence[FloatArray],
 ) -> None:
-    """Twin of :func:`engine.greeks.kernels.dealer_greeks_kernel` (delta, gamma, vanna, charm)."""
+    """Twin of :func:`engine.greeks.kernels.dealer_greeks_kernel` (delta, gamma, vanna, charm,
+    speed, vomma)."""
     full = np.empty((7, S.shape[0]))
     all_greeks_twin(S, K, T, r, b, v, is_call, full)
-    for row, field in zip(out, (1, 2, 4, 5), strict=True):
+    for row, field in zip(out[:4], (1, 2, 4, 5), strict=True):
         row[:] = full[field]
+    for i in range(S.shape[0]):
+        gamma, vega = full[2][i], full[3][i]
+        if not math.isfinite(gamma):
+            out[4][i] = out[5][i] = math.nan
+            continue
+        vst = v[i] * math.sqrt(T[i])
+        d1 = (math.log(S[i] / K[i]) + (b[i] + 0.5 * v[i] * v[i]) * T[i]) / vst
+        d2 = d1 - vst
+        out[4][i] = -gamma / S[i] * (1.0 + d1 / vst)
+        out[5][i] = vega * d1 * d2 / v[i]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 import numpy as np
 import polars as pl
@@ -36,7 +37,11 @@ from engine.pricing.smile import SMILE_SOURCE_NAMES, SmileSource
 from engine.time import years_to_settlement
 from engine.typing import FloatArray
 
-__all__ = ["FORWARD_MODES", "PricedChain", "price_chain", "price_validated"]
+__all__ = ["FORWARD_MODES", "GREEK_COLUMNS", "PricedChain", "price_chain", "price_validated"]
+
+GREEK_COLUMNS: Final = ("delta", "gamma", "vanna", "charm")
+"""The raw greeks kept per priced contract (``speed`` and ``vomma`` live on only in their
+exposures, whose columns carry the metric names of :mod:`engine.exposure.metrics`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +52,7 @@ class PricedChain:
     ``forward`` (the expiry's forward, underlying units), ``rate`` (the expiry's discount
     rate, decimal), ``carry`` (b, decimal),
     ``iv`` (filled, decimal), ``iv_source``, ``delta``, ``gamma``, ``vanna``, ``charm`` (raw
-    units), ``gex``, ``dex``, ``vex``, ``chex`` (USD, see :mod:`engine.exposure.dealer`) and
+    units), one column per metric of :mod:`engine.exposure.metrics` (``gex`` … ``vomma``, USD) and
     ``gex_weight`` (the dealer position, contracts). ``forwards`` has one row per expiry:
     ``root``, ``expiration``, ``settlement``, ``t``, ``forward``, ``rate`` (fitted where
     ``method`` is ``parity_fit``, else the configured one), ``method``, ``pairs``.
@@ -155,10 +160,7 @@ def price_validated(
     oi = kept["open_interest"].to_numpy()
     position = None if dealer_position is None else np.asarray(dealer_position)[keep]
     exposures = contract_exposures(
-        delta=g.delta,
-        gamma=g.gamma,
-        vanna=g.vanna,
-        charm=g.charm,
+        g,
         open_interest=oi,
         multiplier=kept["multiplier"].to_numpy(),
         underlying_price=underlying[keep],
@@ -175,14 +177,8 @@ def price_validated(
         pl.Series("carry", carry),
         pl.Series("iv", iv),
         pl.Series("iv_source", source_names[rows.iv_source[keep]]),
-        pl.Series("delta", g.delta),
-        pl.Series("gamma", g.gamma),
-        pl.Series("vanna", g.vanna),
-        pl.Series("charm", g.charm),
-        pl.Series("gex", exposures.gex),
-        pl.Series("dex", exposures.dex),
-        pl.Series("vex", exposures.vex),
-        pl.Series("chex", exposures.chex),
+        *(pl.Series(name, getattr(g, name)) for name in GREEK_COLUMNS),
+        *(pl.Series(name, values) for name, values in exposures.items()),
         pl.Series("gex_weight", np.asarray(weight, dtype=np.float64)),
     )
     return PricedChain(validated, contracts, forwards, excluded, iv_sources, dealer_model)

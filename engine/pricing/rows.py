@@ -204,7 +204,8 @@ class MarketPriced:
     ``keep`` indexes the :class:`~engine.chain.market.MarketRows` arrays; ``starts`` /
     ``stops`` are each underlying's range here; ``t`` in years, ``forward`` (underlying
     units, the row's own future for ``black76``), ``rate`` (decimal), ``carry`` (b,
-    decimal), ``iv`` (decimal). ``no_iv``: rows per underlying excluded for lack of an IV.
+    decimal), ``iv`` (decimal), ``iv_source`` (:class:`engine.pricing.smile.SmileSource`
+    codes). ``no_iv``: rows per underlying excluded for lack of an IV.
     """
 
     keep: IntArray
@@ -216,6 +217,7 @@ class MarketPriced:
     rate: FloatArray
     carry: FloatArray
     iv: FloatArray
+    iv_source: npt.NDArray[np.int8]
     no_iv: IntArray
 
 
@@ -252,5 +254,6 @@ def price_market(
         rate=p.rate[keep],
         carry=p.carry[keep],
         iv=p.iv[keep],
+        iv_source=p.iv_source[keep],
         no_iv=no_iv,
     )

@@ -1,6 +1,6 @@
 """Fixtures of the API tests: real servers (a subprocess, or threads with injected sources).
 
-``live_server``: ``api.server.serve`` in a child process over the demo source (cache TTL
+``live_server``: ``api.http.server.serve`` in a child process over the demo source (cache TTL
 one hour, so consecutive calls see one snapshot), with two API
 keys configured (``KEY``, ``OTHER_KEY``), a rate limit high enough for every test and no
 failed-key throttle (tests send wrong keys on purpose; ``test_limits`` covers the throttle).
@@ -23,9 +23,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from api.app import create_app
 from api.config import ServerSettings
-from api.service import AnalysisService
+from api.http.app import create_app
+from api.service.analysis import AnalysisService
 from tests.api.live import ISOLATED_ENV, PinnedSource, ServerProcess, ThreadServer
 
 KEY = "test-key-0123456789abcdef"
@@ -54,7 +54,7 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def two_sessions(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from api.cli import app
+    from api.cli.app import app
 
     root = tmp_path_factory.mktemp("two-sessions") / "store"
     for close in (THURSDAY_CLOSE, FRIDAY_CLOSE):

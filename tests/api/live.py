@@ -1,6 +1,6 @@
 """Real servers for the API tests: a uvicorn subprocess, or uvicorn in a thread.
 
-``ServerProcess`` runs ``api.server.serve`` (or any command) in a child process on a free
+``ServerProcess`` runs ``api.http.server.serve`` (or any command) in a child process on a free
 loopback port, waits (bounded) until ``/health`` answers, and on exit terminates it, then
 kills it if it does not stop in time; its output goes to a temporary log file whose tail is
 shown when it fails to start. ``ThreadServer`` serves an app object (for injected sources)
@@ -79,7 +79,7 @@ class ServerProcess:
         self.command = (
             [a.replace("{port}", str(self.port)) for a in argv]
             if argv is not None
-            else [sys.executable, "-c", f"from api.server import serve; serve(**{kwargs!r})"]
+            else [sys.executable, "-c", f"from api.http.server import serve; serve(**{kwargs!r})"]
         )
         inherited = {k: v for k, v in os.environ.items() if k not in ISOLATED_ENV}
         self.env = {**inherited, **(env or {})}

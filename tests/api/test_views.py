@@ -26,7 +26,7 @@ from api.schemas.exposure import (
 from api.schemas.history import HistoryResponse, OiDiffResponse
 from api.schemas.reference import OptionsResponse, ScanResponse, StockQuoteResponse, SymbolsResponse
 from api.schemas.zero_dte import NoZeroDteResponse, ZeroDteResponse
-from api.service import AnalysisService
+from api.service.analysis import AnalysisService
 from data_adapters.store import HISTORY_SCHEMA
 from engine.analysis.single import Analysis
 from tests.api.live import FRIDAY, PinnedSource

@@ -28,6 +28,7 @@ from data_adapters.http import HttpConfig
 from data_adapters.settings import Settings
 from engine.chain import SCHEMA, validate
 from engine.errors import EmptySnapshotError
+from engine.flow.conditions import CONDITIONS
 from tests.data_adapters.conftest import ServeFactory, fixture_bytes, json_reply
 from tests.data_adapters.loopback import Reply
 
@@ -221,10 +222,34 @@ def test_trades_with_nbbo(serve: ServeFactory) -> None:
     assert dict(trades.schema) == TRADES_SCHEMA and trades.height == 3
     assert trades["contract"].unique().to_list() == ["SPY251219C00650000"]
     assert trades["timestamp"][0] == datetime(2025, 12, 17, 14, 30, 0, 100000, tzinfo=UTC)
-    assert trades["condition"].to_list() == ["209", None, "219,209"]
+    # 209 auto-execution; no ids: a regular print; ISO + auto-execution: the sweep
+    assert trades["condition"].to_list() == ["auto_execution", "regular", "intermarket_sweep"]
     assert trades["size"].to_list() == [2, 1, 10]
     assert trades["bid"].to_list() == [11.1, 11.15, 11.3]  # quote at or before each trade
     assert trades["ask"].to_list() == [11.3, 11.35, 11.5]
+
+
+@pytest.mark.parametrize(
+    ("trade", "condition"),
+    [
+        ({"conditions": [201]}, "cancelled"),
+        ({"conditions": [209, 204]}, "late"),  # excluded conditions win
+        ({"conditions": [232, 209]}, "multi_leg"),
+        ({"conditions": [245]}, "stock_option"),
+        ({"conditions": [228]}, "single_leg_auction"),
+        ({"conditions": [999]}, "unknown"),
+        ({"conditions": [999, 209]}, "auto_execution"),  # a known id names it
+        ({"conditions": ["209"]}, "unknown"),  # not an id
+        ({"conditions": 209}, "unknown"),
+        ({"conditions": []}, "regular"),
+        ({"conditions": [209], "correction": 1}, "corrected"),
+        ({"conditions": [201], "correction": 1}, "cancelled"),
+    ],
+)
+def test_condition_ids_are_canonical(trade: dict, condition: str) -> None:
+    assert polygon._condition(trade) == condition
+    assert set(polygon.POLYGON_CONDITIONS.values()) <= set(CONDITIONS)
+    assert set(polygon.CONDITION_PRECEDENCE) == set(CONDITIONS)
 
 
 def test_trades_without_prints_and_bad_symbol(serve: ServeFactory) -> None:

@@ -59,7 +59,9 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 def test_available_sources() -> None:
-    assert available_sources() == ["cboe", "demo", "files", "polygon", "store", "thetadata"]
+    assert available_sources() == [
+        "cboe", "databento", "demo", "files", "polygon", "store", "thetadata"
+    ]  # fmt: skip
 
 
 def test_get_source_builds_with_overrides_first(
@@ -75,7 +77,9 @@ def test_get_source_builds_with_overrides_first(
 
 
 def test_unknown_names_are_typed_errors() -> None:
-    with pytest.raises(SourceConfigError, match="cboe, demo, files, polygon, store, thetadata"):
+    with pytest.raises(
+        SourceConfigError, match="cboe, databento, demo, files, polygon, store, thetadata"
+    ):
         get_source("bloomberg")
     assert issubclass(SourceConfigError, DataSourceError)
     assert issubclass(SymbolNotFoundError, DataSourceError) and issubclass(
@@ -102,7 +106,7 @@ def test_modules_are_imported_lazily_and_given_settings(monkeypatch: pytest.Monk
     assert not {"data_adapters.demo", "data_adapters.files", "data_adapters.http"} & loaded
 
 
-@pytest.mark.parametrize("name", ["cboe", "polygon", "thetadata"])
+@pytest.mark.parametrize("name", ["cboe", "databento", "polygon", "thetadata"])
 def test_the_http_sources_are_registered(name: str) -> None:
     source = get_source(name, api_key="not-a-real-key")
     assert isinstance(source, Source) and source.name == name

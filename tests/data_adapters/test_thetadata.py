@@ -27,7 +27,9 @@ from data_adapters.errors import (
 )
 from data_adapters.http import HttpConfig, UnreachableError
 from data_adapters.settings import Settings
+from data_adapters.thetadata_v2 import THETADATA_CONDITIONS, condition_expr
 from engine.chain import SCHEMA, validate
+from engine.flow.conditions import CONDITIONS
 from tests.data_adapters.conftest import ServeFactory, csv_reply, fixture_bytes, json_reply
 from tests.data_adapters.loopback import Reply, closed_port_url
 
@@ -281,9 +283,23 @@ def test_v3_trades(serve: ServeFactory) -> None:
     assert first == {
         "contract": "SPXW251219C06000000",
         "timestamp": datetime(2025, 12, 17, 14, 30, 0, 471000, tzinfo=UTC),
-        "price": 39.9, "size": 2, "condition": "130", "bid": 39.8, "ask": 40.5,
+        "price": 39.9, "size": 2, "condition": "multi_leg", "bid": 39.8, "ask": 40.5,
     }  # fmt: skip
     assert trades["contract"][1] == "SPXW251219P06000000"
+    assert trades["condition"][1] == "auto_execution"  # ThetaData code 18
+
+
+@pytest.mark.parametrize(
+    ("code", "condition"),
+    [("0", "regular"), ("18", "auto_execution"), ("40", "cancelled"), ("13", "late"),
+     ("95", "intermarket_sweep"), ("125", "single_leg_auction"), ("132", "multi_leg_cross"),
+     ("138", "stock_option"), ("117", "corrected"), ("7", "opening"), ("999", "unknown"),
+     ("", "unknown"), ("AUTO", "unknown")],
+)  # fmt: skip
+def test_condition_codes_are_canonical(code: str, condition: str) -> None:
+    frame = pl.DataFrame({"condition": [code]}, schema={"condition": pl.String})
+    assert frame.select(condition_expr(pl.col("condition"))).item() == condition
+    assert set(THETADATA_CONDITIONS.values()) <= set(CONDITIONS)
 
 
 def test_v3_trades_of_one_contract(serve: ServeFactory) -> None:

@@ -14,6 +14,7 @@ import pytest
 from engine.analysis.market import MarketAnalysis
 from engine.analysis.single import Analysis
 from engine.chain import ChainSnapshot
+from engine.exposure.metrics import METRICS
 from tests.engine import chain_factory as cf
 
 
@@ -99,7 +100,7 @@ def assert_matches(res: MarketAnalysis, singles: list[Analysis], rtol: float = 1
         spot = a.underlying_price
         assert row["symbol"] == a.symbol and row["status"] == "ok"
         assert row["spot"] == spot
-        for name in ("net_gex", "net_dex", "net_vex", "net_chex"):
+        for name in (m.net for m in METRICS):
             # relative to the value; a rounding floor relative to the gross for cancellations
             gross = float(a.priced.contracts[name.removeprefix("net_")].abs().sum())
             want = a.exposures[name]

@@ -19,7 +19,7 @@ from engine.analysis.levels import (
     strike_levels,
     zero_dte_magnet,
 )
-from engine.exposure.dealer import Exposures
+from engine.exposure.metrics import NAMES, Exposures
 from engine.exposure.strikes import STRIKE_COLUMNS, strike_table
 
 
@@ -118,7 +118,7 @@ def test_levels_on_a_strike_table() -> None:
     calls = rng.random(n) < 0.5
     gamma = rng.uniform(0.0, 1.0, n)
     gex = np.where(calls, gamma, -gamma)
-    e = Exposures(gex=gex, dex=np.zeros(n), vex=np.zeros(n), chex=np.zeros(n))
+    e = Exposures({name: np.zeros(n) for name in NAMES} | {"gex": gex})
     oi = rng.integers(0, 1000, n)
     table = strike_table(strike, calls, e, oi, np.zeros(n, dtype=np.int64))
     k = table["strike"].to_numpy()

@@ -16,6 +16,7 @@ from engine.analysis.market import STAGES, SUMMARY_COLUMNS, MarketAnalysis, anal
 from engine.analysis.single import Analysis, analyze
 from engine.chain import validate
 from engine.chain.market import market_rows
+from engine.exposure.metrics import METRICS
 from engine.pricing.chain import price_validated
 from engine.pricing.rows import price_market
 from tests.engine.market_factory import (
@@ -70,7 +71,7 @@ def test_strike_tables_match(result: MarketAnalysis, singles: list[Analysis]) ->
         mine = result.strikes.filter(pl.col("underlying") == i)
         theirs = a.strikes
         np.testing.assert_array_equal(mine["strike"].to_numpy(), theirs["strike"].to_numpy())
-        for col in ("call_gex", "put_gex", "net_gex", "net_dex", "net_vex", "net_chex"):
+        for col in (c for m in METRICS for c in m.columns()):
             want = theirs[col].to_numpy()
             got = mine[col].to_numpy()
             np.testing.assert_allclose(got, want, rtol=0, atol=1e-12 * np.abs(want).max())

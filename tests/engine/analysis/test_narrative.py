@@ -238,8 +238,13 @@ def test_gex_change_words_follow_sign(now: float, prior: float) -> None:
 
 
 def test_interpretation_object() -> None:
-    result = interpretation("negative_gamma", -340.5e6, 2.0e8, -1.0e7, 5000.0, 5100.0)
-    assert set(result) == {"gamma", "vanna", "charm"}
+    totals = {"net_gex": -340.5e6, "net_vex": 2.0e8, "net_chex": -1.0e7, "net_speed": 3.0e7,
+              "net_vomma": -2.5e6}  # fmt: skip
+    result = interpretation("negative_gamma", totals, 5000.0, 5100.0)
+    assert set(result) == {"gamma", "vanna", "charm", "speed", "vomma"}
+    assert "each further 1% rise adds $30.0M of GEX" in result["speed"]
+    assert "damps rallies more than selloffs" in result["speed"]
+    assert "short vol convexity" in result["vomma"] and "$2.5M" in result["vomma"]
     assert "amplifies" in result["gamma"] and "above spot" in result["gamma"]
     assert "-$340.5M" in result["gamma"]
     assert "as implied volatility rises dealers sell the underlying" in result["vanna"]
@@ -298,3 +303,28 @@ def test_zero_dte_sentence_gives_both_amounts_when_signs_differ() -> None:
     opposite = zero_dte_sentence(day, -3.0e8, -30.0, 1.0e9)
     assert "short $300.0M" in opposite and "$1.0B for the whole chain" in opposite
     assert "% of total" not in opposite and "-$" not in opposite
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (None, "unavailable"),
+        (float("nan"), "unavailable"),
+        (0.0, "does not change"),
+        (-4.2e9, "damps selloffs more than rallies"),
+    ],
+)
+def test_speed_sentence_cases(value: float | None, words: str) -> None:
+    from engine.analysis.narrative import speed_sentence
+
+    assert words in speed_sentence(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [(None, "unavailable"), (0.0, "does not change"), (1.5e6, "long vol convexity")],
+)
+def test_vomma_sentence_cases(value: float | None, words: str) -> None:
+    from engine.analysis.narrative import vomma_sentence
+
+    assert words in vomma_sentence(value)

@@ -82,10 +82,7 @@ def chain_gex(chain: dict[str, Any]) -> np.ndarray:
         chain["is_call"],
     )
     e = contract_exposures(
-        delta=g.delta,
-        gamma=g.gamma,
-        vanna=g.vanna,
-        charm=g.charm,
+        g,
         open_interest=chain["open_interest"],
         multiplier=chain["multiplier"],
         underlying_price=chain["underlying_price"],

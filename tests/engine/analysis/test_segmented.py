@@ -80,9 +80,15 @@ def test_level_and_sort_kernels_match_twins() -> None:
         np.testing.assert_array_equal(constant[a:b], a + np.argsort(strike[a:b], kind="stable"))
 
     bounds = np.append(np.flatnonzero(np.r_[True, np.diff(strike[pk]) != 0]), n).astype(np.int64)
-    cols = [rng.normal(0, 1e5, n) for _ in range(4)]
+    cols = rng.normal(0, 1e5, (6, n))
     calls = rng.random(n) < 0.5
-    sk, st = np.zeros((5, bounds.size - 1)), np.zeros((5, bounds.size - 1))
-    strike_sums_kernel(bounds, pk, calls, *cols, sk)
-    strike_sums_twin(bounds, pk, calls, *cols, st)
+    sk, st = np.zeros((2, 6, bounds.size - 1)), np.zeros((2, 6, bounds.size - 1))
+    strike_sums_kernel(bounds, pk, calls, cols, sk)
+    strike_sums_twin(bounds, pk, calls, cols, st)
     np.testing.assert_allclose(sk, st, rtol=1e-15, atol=0)
+    # against a direct reduction: call and put sums of every row per strike segment
+    for s in range(bounds.size - 1):
+        rows = pk[bounds[s] : bounds[s + 1]]
+        c = calls[rows]
+        np.testing.assert_allclose(sk[0, :, s], cols[:, rows[c]].sum(axis=1), rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(sk[1, :, s], cols[:, rows[~c]].sum(axis=1), rtol=1e-9, atol=1e-6)

@@ -40,7 +40,7 @@ def test_summary_fields_are_consistent() -> None:
         assert est.direction == ("buy" if est.dealer_shares_to_trade >= 0 else "sell")
         assert move in (-0.01, 0.01)
     assert a.max_pain_expiration == a.expirations[0]
-    assert set(a.interpretation) == {"gamma", "vanna", "charm"}
+    assert set(a.interpretation) == {"gamma", "vanna", "charm", "speed", "vomma"}
     q = a.data_quality
     assert q["contracts_used"] == a.priced.contracts.height
     assert q["excluded"]["expired"] == 2 and q["excluded"]["duplicate_contract"] == 1

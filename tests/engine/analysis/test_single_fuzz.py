@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from engine import analyze
 from engine.chain import REASONS
 from engine.errors import GexError
+from engine.exposure.metrics import METRICS
 from tests.engine import chain_factory as cf
 
 SPOT = 100.0
@@ -90,7 +91,7 @@ def check(snapshot: Any, preset: str = "native") -> None:
         assert math.isfinite(value), (name, value)
     assert a.regime in ("positive_gamma", "negative_gamma", "unknown")
     assert a.strikes.height > 0
-    for column in ("call_gex", "put_gex", "net_gex", "net_dex", "net_vex", "net_chex"):
+    for column in (c for m in METRICS for c in m.columns()):
         if column in a.strikes.columns:
             assert a.strikes[column].is_finite().all(), column
     if preset == "native":  # the perfiliev preset counts the script's own exclusions too

@@ -10,16 +10,13 @@ from hypothesis.extra import numpy as hnp
 
 from engine.errors import ConfigurationError
 from engine.exposure.dealer import contract_exposures, dealer_positions
-from engine.greeks import bsm
+from engine.greeks import dealer_greeks
 
 
 def _one(call: bool, model: str = "street", position: float | None = None):  # type: ignore[no-untyped-def]
-    g = bsm(4700.0, 4700.0, 30 / 365, 0.05, 0.013, 0.15, call)
+    g = dealer_greeks(np.array([4700.0]), 4700.0, 30 / 365, 0.05, 0.05 - 0.013, 0.15, call)
     exp = contract_exposures(
-        delta=np.atleast_1d(g.delta),
-        gamma=np.atleast_1d(g.gamma),
-        vanna=np.atleast_1d(g.vanna),
-        charm=np.atleast_1d(g.charm),
+        g,
         open_interest=np.array([1000]),
         multiplier=np.array([100.0]),
         underlying_price=np.array([4700.0]),
@@ -33,10 +30,12 @@ def _one(call: bool, model: str = "street", position: float | None = None):  # t
 def test_units_of_each_exposure() -> None:
     g, e = _one(True)
     S, oi, m = 4700.0, 1000, 100.0
-    assert e.gex[0] == pytest.approx(float(g.gamma) * oi * m * S * S * 0.01, rel=1e-15)
-    assert e.dex[0] == pytest.approx(float(g.delta) * oi * m * S, rel=1e-15)
-    assert e.vex[0] == pytest.approx(float(g.vanna) * oi * m * S * 0.01, rel=1e-15)
-    assert e.chex[0] == pytest.approx(float(g.charm) * oi * m * S / 365, rel=1e-15)
+    assert e.gex[0] == pytest.approx(float(g.gamma[0]) * oi * m * S * S * 0.01, rel=1e-15)
+    assert e.dex[0] == pytest.approx(float(g.delta[0]) * oi * m * S, rel=1e-15)
+    assert e.vex[0] == pytest.approx(float(g.vanna[0]) * oi * m * S * 0.01, rel=1e-15)
+    assert e.chex[0] == pytest.approx(float(g.charm[0]) * oi * m * S / 365, rel=1e-15)
+    assert e.speed[0] == pytest.approx(float(g.speed[0]) * oi * m * S**3 * 1e-4, rel=1e-15)
+    assert e.vomma[0] == pytest.approx(float(g.vomma[0]) * oi * m * 1e-4, rel=1e-15)
 
 
 def test_street_signs_every_exposure_by_the_dealer_position() -> None:
@@ -45,11 +44,11 @@ def test_street_signs_every_exposure_by_the_dealer_position() -> None:
     assert call.gex[0] > 0 > put.gex[0]
     assert put.gex[0] == pytest.approx(-call.gex[0], rel=1e-15)  # same gamma, opposite side
     # dealers long the call: DEX/VEX/CHEX carry the greek's sign; short the put: its opposite
-    assert np.sign(call.dex[0]) == np.sign(g_call.delta) == 1.0
-    assert np.sign(put.dex[0]) == -np.sign(g_put.delta) == 1.0
+    assert np.sign(call.dex[0]) == np.sign(g_call.delta[0]) == 1.0
+    assert np.sign(put.dex[0]) == -np.sign(g_put.delta[0]) == 1.0
     S, oi, m = 4700.0, 1000, 100.0
-    assert put.vex[0] == pytest.approx(-float(g_put.vanna) * oi * m * S * 0.01, rel=1e-15)
-    assert put.chex[0] == pytest.approx(-float(g_put.charm) * oi * m * S / 365, rel=1e-15)
+    assert put.vex[0] == pytest.approx(-float(g_put.vanna[0]) * oi * m * S * 0.01, rel=1e-15)
+    assert put.chex[0] == pytest.approx(-float(g_put.charm[0]) * oi * m * S / 365, rel=1e-15)
 
 
 @pytest.mark.parametrize("call", [True, False])
@@ -57,14 +56,14 @@ def test_short_all_against_street_row_by_row(call: bool) -> None:
     """short_all.call_x = -street.call_x and short_all.put_x = street.put_x for every x."""
     _, street = _one(call)
     _, short = _one(call, "short_all")
-    for a, b in zip(street, short, strict=True):
+    for a, b in zip(street.values(), short.values(), strict=True):
         assert b[0] == (-a[0] if call else a[0])
 
 
 def test_short_all_flips_everything() -> None:
     _, street = _one(True)
     _, short = _one(True, "short_all")
-    for a, b in zip(street, short, strict=True):
+    for a, b in zip(street.values(), short.values(), strict=True):
         assert b[0] == -a[0]
 
 
@@ -101,12 +100,9 @@ def test_dealer_positions() -> None:
 def test_street_call_gex_nonnegative_put_gex_nonpositive(
     moneyness: np.ndarray, calls: np.ndarray, oi: np.ndarray
 ) -> None:
-    g = bsm(100.0, 100.0 * moneyness, 0.1, 0.04, 0.01, 0.25, calls)
+    g = dealer_greeks(100.0, 100.0 * moneyness, 0.1, 0.04, 0.03, 0.25, calls)
     e = contract_exposures(
-        delta=g.delta,
-        gamma=g.gamma,
-        vanna=g.vanna,
-        charm=g.charm,
+        g,
         open_interest=oi,
         multiplier=np.full(20, 100.0),
         underlying_price=np.full(20, 100.0),

@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.exposure.dealer import Exposures, contract_exposures
+from engine.exposure.dealer import contract_exposures
+from engine.exposure.metrics import NAMES, Exposures
 from engine.exposure.strikes import STRIKE_COLUMNS, strike_table, totals
-from engine.greeks import bsm
+from engine.greeks import dealer_greeks
 
 
 def _chain(n: int, seed: int):  # type: ignore[no-untyped-def]
@@ -20,12 +21,9 @@ def _chain(n: int, seed: int):  # type: ignore[no-untyped-def]
     vol = rng.uniform(0.08, 0.6, n)
     oi = rng.integers(0, 50_000, n)
     vol_traded = rng.integers(0, 5_000, n)
-    g = bsm(4700.0, strike, t, 0.05, 0.013, vol, calls)
+    g = dealer_greeks(4700.0, strike, t, 0.05, 0.05 - 0.013, vol, calls)
     e = contract_exposures(
-        delta=g.delta,
-        gamma=g.gamma,
-        vanna=g.vanna,
-        charm=g.charm,
+        g,
         open_interest=oi,
         multiplier=np.full(n, 100.0),
         underlying_price=np.full(n, 4700.0),
@@ -46,10 +44,8 @@ def test_table_columns_and_order() -> None:
 
 def test_handcomputed_two_strikes() -> None:
     e = Exposures(
-        gex=np.array([1.0, -2.0, 4.0]),
-        dex=np.array([1.0, 1.0, 1.0]),
-        vex=np.zeros(3),
-        chex=np.zeros(3),
+        {name: np.zeros(3) for name in NAMES}
+        | {"gex": np.array([1.0, -2.0, 4.0]), "dex": np.array([1.0, 1.0, 1.0])}
     )
     table = strike_table(
         np.array([100.0, 100.0, 90.0]),
@@ -66,7 +62,7 @@ def test_handcomputed_two_strikes() -> None:
 
 
 def test_empty_chain_gives_empty_table() -> None:
-    e = Exposures(*(np.empty(0) for _ in range(4)))
+    e = Exposures({name: np.empty(0) for name in NAMES})
     table = strike_table(np.empty(0), np.empty(0, dtype=bool), e, np.empty(0), np.empty(0))
     assert table.height == 0 and tuple(table.columns) == STRIKE_COLUMNS
 
@@ -77,7 +73,7 @@ def test_strike_sums_equal_totals_and_nothing_is_nan(n: int, seed: int) -> None:
     strike, calls, e, oi, vol = _chain(n, seed)
     table = strike_table(strike, calls, e, oi, vol)
     tot = totals(e)
-    for name, values in zip(("gex", "dex", "vex", "chex"), e, strict=True):
+    for name, values in e.items():
         magnitude = float(np.sum(np.abs(values))) + 1e-300
         assert float(table[f"net_{name}"].sum()) == pytest.approx(
             tot[f"net_{name}"], abs=1e-12 * magnitude

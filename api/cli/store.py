@@ -1,0 +1,351 @@
+"""The store commands of ``gex``: ``ingest``, ``backfill``, ``store list`` and ``store verify``.
+
+::
+
+    gex ingest SYMBOL... [--source S] [--store DIR]                 the current snapshots
+    gex ingest SYMBOL... --at ISO [--at ISO]...                     past instants (demo,
+                                                                    store, files)
+    gex ingest SYMBOL... --every 60s [--until ISO]                  a collector during
+                                                                    NYSE sessions
+    gex backfill SYMBOL... --from D --to D [--times 10:00,16:00]    sessions x times (New
+         [--workers N | --scheduler tcp://HOST:PORT]                York), on a pool or Dask
+    gex store list [--symbol S] [--json]
+    gex store verify [--json]                                       exit 1 on any problem
+
+The store root is ``--store DIR``, else ``GEX_STORE``, else the default
+(:func:`data_adapters.store.resolve_root`). Sources are built from ``--source``,
+``--file`` and ``--source-opt`` as for every data command (secrets only from the
+environment or the config file; a backfill's workers resolve them in their own).
+
+Output: one line per snapshot (``written``/``skipped``/``replaced``) on stdout, a summary
+line, and for each failure an ``error:`` line on stderr; any failure exits 1. ``backfill``
+shows a progress bar on an interactive stderr, plain progress lines otherwise. A collector
+stopped with Ctrl-C says so and exits 0: the store stays consistent (module
+:mod:`api.service.collect`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from api.cli import options
+from api.cli import render_store as render
+from api.cli.errors import CommandError, GexGroup, UsageError, error_line
+from api.cli.options import (
+    AsJson,
+    File,
+    Source,
+    SourceOpts,
+    StoreDir,
+    check_date,
+    check_instant,
+    check_optional_symbol,
+    check_symbols,
+    parse_duration,
+    source_settings,
+    stderr_console,
+)
+from api.service import collect
+from data_adapters.store import (
+    BackfillProgress,
+    SnapshotStore,
+    backfill,
+    ingest,
+    resolve_root,
+)
+
+__all__ = ["register", "store_app"]
+
+LOCK_TIMEOUT = 30.0
+"""Seconds a command waits for another writer of the same store."""
+
+store_app = typer.Typer(
+    cls=GexGroup,
+    name="store",
+    help="List or verify the snapshot store.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+Symbols = Annotated[
+    list[str], typer.Argument(help="Symbols, e.g. SPX SPY ES=F.", callback=check_symbols)
+]
+
+
+def _store(store: Path | None) -> SnapshotStore:
+    return SnapshotStore(resolve_root(store))
+
+
+def _summary(root: Path, written: int, skipped: int, replaced: int, failed: int) -> str:
+    extra = f", {replaced} replaced" if replaced else ""
+    return f"{written} written, {skipped} skipped{extra}, {failed} failed — store {root}"
+
+
+def ingest_command(
+    symbols: Symbols,
+    source: Source = "demo",
+    file: File = None,
+    source_opt: SourceOpts = None,
+    store: StoreDir = None,
+    at: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--at",
+            metavar="ISO",
+            help="A past instant (repeatable; sources with history: demo, store, files).",
+        ),
+    ] = None,
+    every: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DURATION",
+            help="Collect every DURATION (60, 90s, 5m, 1h) during NYSE sessions until "
+            "Ctrl-C or --until.",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(metavar="ISO", help="Stop the collector after this instant.")
+    ] = None,
+) -> None:
+    """Snapshot SYMBOLs into the store: now, at given instants, or as a collector."""
+    instants = [check_instant(t, "--at") for t in at or ()]
+    step = None if every is None else parse_duration(every)
+    stop = check_instant(until, "--until")
+    if instants and step is not None:
+        raise UsageError("give --at or --every, not both")
+    if stop is not None and step is None:
+        raise UsageError("--until goes with --every")
+    settings = source_settings(source, file, source_opt, store)
+    target = _store(store)
+    built = options.build_source(source, settings)
+    if step is not None:
+        _collect(target, built, symbols, step, stop)
+        return
+    if instants:
+        counts, failed = _ingest_at(target, built, symbols, instants)  # type: ignore[arg-type]
+    else:
+        counts, failed = _ingest_now(target, built, symbols)
+    typer.echo(f"ingest: {_summary(target.root, *counts, failed)}")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _ingest_now(
+    target: SnapshotStore, source: Any, symbols: list[str]
+) -> tuple[tuple[int, int, int], int]:
+    with target.writer(LOCK_TIMEOUT) as writer:
+        results = collect.store_now(writer, source.snapshot, symbols)
+    counts = {"written": 0, "skipped": 0, "replaced": 0, "failed": 0}
+    for r in results:
+        counts[r.status] += 1
+        if r.status == "failed":
+            error_line(f"{r.symbol}: {r.error}")
+        else:
+            typer.echo(render.stored_line(r.symbol, r.status, r.as_of))
+    return (counts["written"], counts["skipped"], counts["replaced"]), counts["failed"]
+
+
+def _ingest_at(
+    target: SnapshotStore, source: Any, symbols: list[str], instants: list[datetime]
+) -> tuple[tuple[int, int, int], int]:
+    written = skipped = replaced = failed = 0
+    with target.writer(LOCK_TIMEOUT) as writer:
+        for instant in sorted(set(instants)):
+            for symbol in symbols:
+                result = ingest(writer, source, [symbol], [instant])
+                if result.failures:
+                    failed += 1
+                    error_line(f"{symbol} at {render.instant(instant)}: {result.failures[0].error}")
+                    continue
+                status = (
+                    "written" if result.written else "replaced" if result.replaced else "skipped"
+                )
+                written, skipped = written + result.written, skipped + result.skipped
+                replaced += result.replaced
+                typer.echo(render.stored_line(symbol, status, instant))
+    return (written, skipped, replaced), failed
+
+
+def _collect(
+    target: SnapshotStore, source: Any, symbols: list[str], step: Any, stop: datetime | None
+) -> None:
+    def on_stored(tick: datetime, r: collect.Stored) -> None:
+        if r.status == "failed":
+            error_line(f"{r.symbol} at {render.instant(tick)}: {r.error}", "warning")
+        else:
+            typer.echo(render.stored_line(r.symbol, r.status, r.as_of))
+
+    def on_wait(tick: datetime, seconds: float) -> None:
+        typer.echo(f"collector: outside the session; next snapshot at {render.instant(tick)}")
+
+    collector = collect.Collector(
+        target, source.snapshot, symbols, step, until=stop, on_stored=on_stored, on_wait=on_wait,
+        lock_timeout=LOCK_TIMEOUT,
+    )  # fmt: skip
+    try:
+        stats = collector.run()
+    except KeyboardInterrupt:
+        stats = collector.stats
+        typer.echo(
+            f"collector stopped: {_summary(target.root, stats.written, stats.skipped, stats.replaced, stats.failed)}",
+            err=True,
+        )
+        return
+    typer.echo(
+        f"collector done: {stats.ticks} tick(s), "
+        f"{_summary(target.root, stats.written, stats.skipped, stats.replaced, stats.failed)}"
+    )
+    if stats.failed:
+        raise typer.Exit(1)
+
+
+def _progress_printer(console: Console) -> tuple[Any, Callable[[BackfillProgress], None]]:
+    """A rich progress bar on an interactive stderr, plain lines on stderr otherwise."""
+    if console.is_terminal:
+        bar = Progress(
+            TextColumn("backfill"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[note]}"),
+            TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False,
+        )  # fmt: skip
+        task: list[Any] = []
+
+        def update(p: BackfillProgress) -> None:
+            if not task:
+                task.append(bar.add_task("backfill", total=p.tasks_total, note=""))
+            note = f"{p.snapshots_written} written, {p.tasks_failed} failed"
+            bar.update(task[0], completed=p.tasks_done, note=note)
+
+        return bar, update
+
+    def line(p: BackfillProgress) -> None:
+        what = f"{p.task.symbol} {p.task.session}"
+        tail = f": {p.error}" if p.error and p.event in ("retry", "failed") else ""
+        typer.echo(
+            f"backfill: {p.tasks_done}/{p.tasks_total} {what} {p.event}{tail} "
+            f"({p.snapshots_written} written, {p.snapshots_skipped} skipped)",
+            err=True,
+        )
+
+    return None, line
+
+
+def backfill_command(
+    symbols: Symbols,
+    from_day: Annotated[str, typer.Option("--from", metavar="DATE", help="First day.")],
+    to_day: Annotated[str, typer.Option("--to", metavar="DATE", help="Last day (included).")],
+    times: Annotated[
+        str,
+        typer.Option(metavar="HH:MM,...", help="New York times of day to snapshot."),
+    ] = "16:00",
+    source: Source = "demo",
+    file: File = None,
+    source_opt: SourceOpts = None,
+    store: StoreDir = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Run on N local processes.")] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(metavar="tcp://HOST:PORT", help="Run on this Dask cluster's workers."),
+    ] = None,
+    retries: Annotated[int, typer.Option(min=0, help="Retries of a failed task.")] = 2,
+) -> None:
+    """Store SYMBOLs at --times on every NYSE session from --from to --to.
+
+    One task per symbol and session, serially, on --workers N local processes or on the
+    Dask cluster at --scheduler; a rerun skips what is stored.
+    """
+    start = check_date(from_day, "--from")
+    end = check_date(to_day, "--to")
+    if workers is not None and scheduler is not None:
+        raise UsageError("give --workers or --scheduler, not both")
+    settings = source_settings(source, file, source_opt, store)
+    target = _store(store)
+    bar, progress = _progress_printer(stderr_console())
+    if bar is not None:
+        bar.start()
+    try:
+        result = backfill(
+            symbols, source, settings, start, end, times, store=target,  # type: ignore[arg-type]
+            workers=workers, scheduler=scheduler, retries=retries, progress=progress,
+            lock_timeout=LOCK_TIMEOUT,
+        )  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.stop()
+    for report in result.failures:
+        error_line(
+            f"{report.symbol} {report.session}: failed after {report.attempts} attempt(s): "
+            f"{report.error}"
+        )
+    workers_text = f", {result.workers} worker(s)" if result.mode != "serial" else ""
+    typer.echo(
+        f"backfill ({result.mode}{workers_text}): {result.tasks} task(s), "
+        f"{result.snapshots_written} written, {result.snapshots_skipped} skipped, "
+        f"{len(result.failures)} failed — store {target.root}"
+    )
+    if result.failures:
+        raise typer.Exit(1)
+
+
+@store_app.command("list")
+def store_list(
+    symbol: Annotated[
+        str | None,
+        typer.Option("--symbol", help="Only this symbol.", callback=check_optional_symbol),
+    ] = None,
+    store: StoreDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Every stored snapshot (by symbol, then time) with its summary."""
+    target = _store(store)
+    rows = render.listing_json(target.list(symbol))
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, allow_nan=False))
+    else:
+        Console(highlight=False).print(render.listing_table(rows, str(target.root)))
+
+
+@store_app.command("verify")
+def store_verify(store: StoreDir = None, as_json: AsJson = False) -> None:
+    """Read every stored snapshot back and check it against its manifest; exit 1 on any
+    problem (and when there is no store at that root)."""
+    target = _store(store)
+    if not target.root.is_dir():
+        raise CommandError(f"no store at {target.root}")
+    report = target.verify()
+    if as_json:
+        body = {
+            "root": report.root,
+            "ok": report.ok,
+            "snapshots": report.snapshots,
+            "bytes": report.bytes,
+            "problems": [
+                {"path": p.path, "kind": p.kind, "detail": p.detail} for p in report.problems
+            ],
+            "unlisted": list(report.unlisted),
+        }
+        typer.echo(json.dumps(body, indent=2))
+    else:
+        typer.echo(str(report))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``ingest``, ``backfill`` and the ``store`` group to ``app``."""
+    app.command("ingest")(ingest_command)
+    app.command("backfill")(backfill_command)
+    app.add_typer(store_app, name="store")
