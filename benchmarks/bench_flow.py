@@ -282,8 +282,9 @@ def run(quick: bool = False) -> list[Row]:
                 took = best_time(fn, repeat=5)
                 rows.append(Row("OI simulator", name, base_name, threads, n, "trade", took, base_s))
                 if "at once" in name:  # the same work as the state: with the minute table
+                    same = f"{name} (same work)"
                     rows.append(
-                        Row("OI simulator", name, full_name, threads, n, "trade", took, full_s)
+                        Row("OI simulator", same, full_name, threads, n, "trade", took, full_s)
                     )
     finally:
         set_threads(all_threads)

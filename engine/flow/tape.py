@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import polars as pl
@@ -146,6 +147,25 @@ def _timestamp(dtype: pl.DataType) -> pl.Expr:
     return ts.dt.cast_time_unit("us").to_physical().fill_null(NO_TIMESTAMP)
 
 
+@lru_cache(maxsize=64)
+def _columns(
+    excluded: frozenset[str], size: pl.DataType, timestamp: pl.DataType
+) -> tuple[pl.Expr, ...]:
+    """The conversion's expressions (built once per excluded set and input dtypes: building
+    polars expressions costs more than running them on a small batch)."""
+    ids = pl.col("contract").cast(pl.String)
+    return (
+        ids,
+        hash_expr(ids).alias("_hash"),
+        _eligible(excluded).alias("eligible"),
+        pl.col("price").cast(pl.Float64).fill_null(float("nan")),
+        _size(size),
+        pl.col("bid").cast(pl.Float64).fill_null(float("nan")),
+        pl.col("ask").cast(pl.Float64).fill_null(float("nan")),
+        _timestamp(timestamp),
+    )
+
+
 def to_tape(
     frame: pl.DataFrame, index: ContractIndex, excluded: Iterable[str] = EXCLUDED_BY_DEFAULT
 ) -> Tape:
@@ -154,17 +174,9 @@ def to_tape(
     missing = [c for c in TRADE_COLUMNS if c not in frame.columns]
     if missing:
         raise SchemaError(f"trades frame lacks column(s) {missing}")
+    schema = frame.schema
     try:
-        cast = frame.select(
-            pl.col("contract").cast(pl.String),
-            hash_expr(pl.col("contract").cast(pl.String)).alias("_hash"),
-            _eligible(names).alias("eligible"),
-            pl.col("price").cast(pl.Float64).fill_null(float("nan")),
-            _size(frame["size"].dtype),
-            pl.col("bid").cast(pl.Float64).fill_null(float("nan")),
-            pl.col("ask").cast(pl.Float64).fill_null(float("nan")),
-            _timestamp(frame.schema["timestamp"]),
-        )
+        cast = frame.select(_columns(names, schema["size"], schema["timestamp"]))
     except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError) as exc:
         raise SchemaError(f"trades frame has a column of the wrong type: {exc}") from exc
     return Tape(
