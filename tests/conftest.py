@@ -56,3 +56,17 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"reference data {path} is absent (only present beside the project checkout)")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_table_loaded_once() -> None:
+    """Load the NYSE session table in the main thread before any test runs.
+
+    ``engine.settlement.session_table`` silences exchange_calendars' pandas deprecation
+    warnings with ``warnings.catch_warnings``, which changes process-wide filters and is not
+    thread-safe: loaded for the first time in a test server's worker thread while pytest
+    resets its own filters, the warning could escape as an error (a 500 in that test).
+    """
+    from engine.settlement import session_table
+
+    session_table()

@@ -20,6 +20,7 @@ week dates such as ``2026-W51-5``). Everything here runs on the event loop (``as
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Final
 
@@ -42,6 +43,8 @@ __all__ = [
     "SYMBOL_PATTERN",
     "At",
     "Authorized",
+    "Chain",
+    "ChainQuery",
     "Days",
     "DealerModel",
     "Expiration",
@@ -57,6 +60,7 @@ __all__ = [
     "Ticker",
     "ToDay",
     "TopN",
+    "WholeChain",
     "checked_symbol",
     "parse_at",
     "parse_day",
@@ -288,6 +292,40 @@ At = Annotated[
         json_schema_extra={"format": "date-time", "examples": ["2026-11-20T21:15:00Z"]},
     ),
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class ChainQuery:
+    """What an exposure request asks for, parsed: the expiration (None: every one), the
+    dealer model and the instant (None: now). Hashable, so it keys the view cache."""
+
+    expiration: date | None
+    dealer_model: str
+    at: datetime | None
+
+    def options(self) -> dict[str, Any]:
+        """The analysis options of the query (for ``AnalysisService.analysis_async``)."""
+        return {"expiration": self.expiration, "dealer_model": self.dealer_model}
+
+
+async def _chain_query(
+    expiration: Expiration = None, dealer_model: DealerModel = None, at: At = None
+) -> ChainQuery:
+    return ChainQuery(
+        parse_day(expiration, "expiration"), parse_dealer_model(dealer_model), parse_at(at)
+    )
+
+
+async def _whole_chain_query(dealer_model: DealerModel = None, at: At = None) -> ChainQuery:
+    return ChainQuery(None, parse_dealer_model(dealer_model), parse_at(at))
+
+
+Chain = Annotated[ChainQuery, Depends(_chain_query)]
+"""``?expiration=&dealer_model=&at=`` parsed (400 ``invalid_expiry``/``invalid_dealer_model``/
+``invalid_at``)."""
+WholeChain = Annotated[ChainQuery, Depends(_whole_chain_query)]
+"""``?dealer_model=&at=`` parsed, for the endpoints of the whole chain."""
+
 TopN = Annotated[
     int,
     Query(

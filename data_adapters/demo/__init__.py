@@ -13,7 +13,8 @@ The package, one concept per module:
 ``chains``    open interest, volume, quotes and ids: the canonical frame
 ``named``     snapshots of the named symbols, with their deliberate bad rows
 ``market``    the market-scale universe (~6,000 underlyings, ~1.5 M contracts)
-``trades``    the intraday tape with the NBBO at each trade
+``prints``    a contract's day volume cut into timed prints (shared by volume and tape)
+``trades``    the intraday tape with the NBBO at each trade (it sums to the volume)
 ``source``    :class:`DemoSource` and ``create(settings)``
 """
 

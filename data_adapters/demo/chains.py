@@ -8,10 +8,15 @@ Per contract (``x = ln(K / reference) / (atm · √max(T, 0.04))``):
   round-strike weight (3.5 on multiples of ``round_strike``, 1.8 on halves, 1.0 on quarters,
   0.4 elsewhere) × log-normal noise. Puts peak below the money (``x ≈ -0.5``) with a long
   downside tail, calls above (``x ≈ +0.4``): puts are heavier below spot, calls above.
-- **Volume** so far today: the day's volume times the elapsed share of the session. The
-  day's volume is 2 % of OI plus a per-expiry budget ``20 · oi_scale · (1 + 25 · 0.15^DTE) /
-  (1 + 6T)`` (DTE = calendar days to expiration: 0DTE some 25 times a month out, 1DTE five
-  times) spread over the strikes near the money.
+- **Volume** so far today: the sizes of the contract's counted prints on the day's tape
+  stamped at or before ``as_of`` (:mod:`prints`, :mod:`trades`; the tape's excluded
+  re-reports are not volume): 0 before the open, the day's volume after the close. The
+  day's volume is ``floor`` of 2 % of OI plus a per-expiry budget ``20 · oi_scale · boost /
+  (1 + 6T)`` spread over the strikes near the money, times log-normal noise, with
+  ``boost = 1 + 25 · 0.15^DTE`` and 15 more on the expiration day (DTE = calendar days to
+  expiration: 0DTE some 40 times a month out, 1DTE five times; 0DTE is about half of SPX's
+  volume). A contract whose slice settles at or before the open (an AM-settled monthly on
+  its expiration day, an expired row) trades nothing that day.
 - **Quotes** around the theoretical value (``pricing.quotes``); far out-of-the-money bids are
   0. ``last`` is near the theoretical value when the contract traded today, else NaN.
 - **Vendor fields**: ``iv`` is the smile's vol and ``vendor_delta``/``vendor_gamma`` its
@@ -38,6 +43,8 @@ from data_adapters.demo.expiries import MONTH_CODES
 from data_adapters.demo.grids import grid
 from data_adapters.demo.noise import hashes, normals, uniforms
 from data_adapters.demo.pricing import quotes, round_to_tick, smile, theoretical, tick_size
+from data_adapters.demo.prints import volume_at
+from data_adapters.demo.sessions import TradingDay
 from data_adapters.demo.slices import KIND_OI_WEIGHT, Slices, years
 from engine.chain import SCHEMA
 
@@ -49,8 +56,10 @@ __all__ = [
     "build",
     "build_with_rows",
     "contract_ids",
+    "day_volumes",
     "day_years",
     "forward",
+    "row_ends",
     "row_vols",
     "rows_of",
 ]
@@ -63,6 +72,8 @@ OI, VOLUME, SPREAD, LAST, MISSING, CROSSED = range(1, 7)
 """Purpose ids of the per-row noise streams (``SPREAD`` is shared with the trade tape)."""
 OI_MIN_T: Final = 0.04
 VOLUME_MIN_T: Final = 1.0 / 365.0
+ZERO_DTE_BOOST: Final = 15.0
+"""Extra volume budget (in units of a far expiry's) on an expiry's last day."""
 _EPOCH_DAY: Final = date(1970, 1, 1)
 GRID_MIN_T: Final = 10.0 / 365.0
 """Short expiries keep the strike range they were listed with (about two weeks out)."""
@@ -172,12 +183,26 @@ def activity(slices: Slices, rows: Rows, day: date) -> tuple[Int, Float]:
     )
     near = np.exp(-0.5 * (ln_k / (atm * np.sqrt(np.maximum(t[s], VOLUME_MIN_T)) * 0.8)) ** 2)
     dte = (slices.expiration - np.datetime64(day, "D")).astype(np.int64)
-    boost = 1.0 + 25.0 * 0.15 ** np.maximum(dte, 0)
+    boost = 1.0 + 25.0 * 0.15 ** np.maximum(dte, 0) + ZERO_DTE_BOOST * (dte == 0)
     budget = slices.oi_scale * 20.0 * boost / (1.0 + 6.0 * t)
     share = near / np.bincount(s, weights=near, minlength=slices.size)[s]
     flow = 0.02 * oi + budget[s] * share
     day_volume = flow * np.exp(0.5 * normals(rows.noise, VOLUME) - 0.125)
     return oi.astype(np.int64), day_volume
+
+
+def row_ends(slices: Slices, rows: Rows, day: TradingDay) -> Int:
+    """The last instant each row can trade on ``day`` (UTC µs): the close, or its settlement
+    when earlier (at or before the open: it does not trade)."""
+    return np.minimum(slices.settlement_us[rows.slice_of], day.close_us)
+
+
+def day_volumes(slices: Slices, rows: Rows, day: TradingDay) -> tuple[Int, Int]:
+    """(open interest, the whole day's volume in lots) per row: the expected volume of
+    :func:`activity` floored, 0 for a row that settles at or before the open."""
+    oi, expected = activity(slices, rows, day.day)
+    live = row_ends(slices, rows, day) > day.open_us
+    return oi, np.where(live, np.floor(expected), 0.0).astype(np.int64)
 
 
 def _slice_columns(slices: Slices) -> pl.DataFrame:
@@ -230,34 +255,34 @@ def _run_minimum(owner: Int, values: Float) -> Bool:
 def build(
     slices: Slices,
     as_of_us: int,
-    day: date,
-    elapsed: float,
+    day: TradingDay,
     rate: float,
     bad: BadRows | None = None,
 ) -> pl.DataFrame:
-    """The canonical frame (engine.chain.SCHEMA) of every contract of ``slices``."""
-    return build_with_rows(slices, as_of_us, day, elapsed, rate, bad)[0]
+    """The canonical frame (engine.chain.SCHEMA) of every contract of ``slices`` at
+    ``as_of_us`` (UTC µs) on trading ``day``."""
+    return build_with_rows(slices, as_of_us, day, rate, bad)[0]
 
 
 def build_with_rows(
     slices: Slices,
     as_of_us: int,
-    day: date,
-    elapsed: float,
+    day: TradingDay,
     rate: float,
     bad: BadRows | None = None,
 ) -> tuple[pl.DataFrame, Rows]:
     """:func:`build` plus the :class:`Rows` behind the frame (same order)."""
     bad = bad or BadRows()
-    rows = rows_of(slices, day)
+    rows = rows_of(slices, day.day)
     s = rows.slice_of
     t_slice = years(slices.settlement_us, as_of_us)
     t = t_slice[s]
     underlying = slices.underlying[s]
     iv = row_vols(slices, rows, underlying, t, rate)
     greeks = theoretical(underlying, rows.strike, t, rate, slices.q[s], iv, rows.is_call)
-    oi, day_volume = activity(slices, rows, day)
-    volume = np.floor(day_volume * elapsed).astype(np.int64)
+    oi, day_volume = day_volumes(slices, rows, day)
+    ends = row_ends(slices, rows, day)
+    volume = volume_at(rows.noise, day_volume, day.open_us, ends, as_of_us)
     scheme = slices.scheme[s]
     bid, ask = quotes(greeks.price, t, scheme, 0.8 + 0.5 * uniforms(rows.noise, SPREAD))
     tick = tick_size(greeks.price, scheme)

@@ -283,7 +283,7 @@ def _synthetic(
     day = trading_day(as_of)
     as_of_us = to_us(as_of)
     slices, spots = synthetic_slices(seed, ranks, count, day, as_of_us)
-    frame, rows = build_with_rows(slices, as_of_us, day.day, day.elapsed, rate)
+    frame, rows = build_with_rows(slices, as_of_us, day, rate)
     counts = np.bincount(slices.owner[rows.slice_of], minlength=ranks.size)
     return frame, counts, spots
 
@@ -321,7 +321,10 @@ def market(seed: int, as_of: datetime, rate: float, size: int = DEFAULT_SIZE) ->
     """The whole market universe at ``as_of`` (``size`` underlyings, named ones included)."""
     snaps = [named.snapshot(spec, seed, as_of, rate) for spec in list(STANDARD.values())[:size]]
     count = synthetic_count(size)
-    frame, counts, spots = _synthetic(seed, np.arange(count), count, as_of, rate)
+    if count:
+        frame, counts, spots = _synthetic(seed, np.arange(count), count, as_of, rate)
+    else:  # only named underlyings (the standard universe)
+        frame, counts, spots = snaps[0].frame.clear(), np.zeros(0, np.int64), np.zeros(0)
     heights = np.array([s.frame.height for s in snaps] + counts.tolist(), dtype=np.int64)
     return MarketFrame(
         as_of=as_of,

@@ -7,7 +7,12 @@ priced off the symbol's path (``walk``) at ``as_of`` and the vol regime of the d
 Futures: options on ``ES=F``/``NQ=F`` are Black-76 on the quarterly future they exercise
 into, whose price is the index times ``e^{(r - q)τ}`` (``q`` the index's dividend yield,
 ``τ`` to the future's expiry); the header's ``spot`` is the front quarterly future and its
-``div_yield`` 0.
+``div_yield`` 0. Their strike grid and open-interest centre (``reference``) take the carry at
+the session's open, so a contract's listing, open interest and volume for the day do not
+move within the day.
+
+``volume`` is the day's tape (its counted prints) up to ``as_of`` (``chains``, ``prints``,
+``trades``).
 
 Bad rows besides those of ``chains`` (both documented, both quarantined by the validator):
 two ``expired`` rows (the at-the-money call and put of the symbol's most recent expiry that
@@ -89,6 +94,7 @@ def slices_for(
     prev, spots = index_level(spec, seed, day, np.array([day.elapsed]))
     spot = float(spots[0])
     carry = _futures_carry(spec, expiries, as_of_us, rate)
+    opening_carry = _futures_carry(spec, expiries, day.open_us, rate)
     regime = walk.regime(seed, day.index)
     n = len(expiries)
     ones = np.ones(n)
@@ -110,7 +116,7 @@ def slices_for(
         kind=np.array([KINDS.index(e.kind) for e in expiries], dtype=np.int8),
         multiplier=ones * spec.multiplier,
         underlying=spot * carry,
-        reference=prev * carry,
+        reference=prev * opening_carry,
         q=ones * (rate if spec.is_future else spec.div_yield),
         atm_short=ones * spec.atm_vol * regime**1.3,
         atm_long=ones * spec.atm_vol * 1.08 * regime**0.35,
@@ -152,9 +158,7 @@ def _expired_rows(
         return None
     last = max(probe, key=lambda e: (_settle_us(spec, e), e.root))
     slices, _, _ = slices_for(spec, seed, [last], as_of_us, day, rate)
-    frame = build(
-        slices, as_of_us, day.day, day.elapsed, rate, BadRows(crossed=0.0, missing_iv=0.0)
-    )
+    frame = build(slices, as_of_us, day, rate, BadRows(crossed=0.0, missing_iv=0.0))
     distance = (pl.col("strike") - pl.col("underlying_price")).abs()
     atm = (
         frame.with_columns(distance.alias("_d"))
@@ -171,7 +175,7 @@ def snapshot(spec: Underlying, seed: int, as_of: datetime, rate: float) -> Chain
     as_of_us = to_us(as_of)
     expiries = [e for e in listed(spec, day.day) if _settle_us(spec, e) > as_of_us]
     slices, spot, _ = slices_for(spec, seed, expiries, as_of_us, day, rate)
-    frame = build(slices, as_of_us, day.day, day.elapsed, rate)
+    frame = build(slices, as_of_us, day, rate)
     expired = _expired_rows(spec, seed, as_of_us, day, rate)
     pick = int(
         uniforms(key("demo.duplicate", seed, spec.symbol, day.day.toordinal()))[0] * frame.height

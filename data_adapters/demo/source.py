@@ -21,7 +21,11 @@ Settings (``data_adapters.get_source("demo", ...)``, ``GEX_DEMO_<KEY>`` or the c
 ``snapshot(symbol, as_of=None)`` takes any instant the calendar serves (1992-2054): the demo
 is synthetic, so a past ``as_of`` is history like any other. ``as_of=None`` reads the clock:
 the ``clock`` setting when given, else now, UTC, truncated to the second.
-``trades(symbol, day)`` is the whole session's tape (``until`` cuts it at an instant).
+``trades(symbol, day)`` is the whole session's tape (``until`` cuts it at an instant), whatever
+the ``clock``: the tape of a day is a pure function of (``seed``, symbol, day), and a
+snapshot's ``volume`` at ``as_of`` is the sum of the sizes on that tape up to ``as_of``, the
+excluded re-reports (``late``, ``out_of_sequence``, ``cancelled``, ``corrected``) left out
+(``trades``).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ import polars as pl
 from data_adapters.demo import market as mkt
 from data_adapters.demo import named, trades
 from data_adapters.demo.expiries import listed
-from data_adapters.demo.sessions import NEW_YORK, TradingDay, is_session, trading_day
+from data_adapters.demo.sessions import NEW_YORK, TradingDay, is_session, to_us, trading_day
 from data_adapters.demo.universe import STANDARD
 from data_adapters.errors import (
     DataSourceError,
@@ -50,7 +54,6 @@ from engine.chain import ChainSnapshot
 __all__ = ["UNIVERSES", "DemoSource", "create"]
 
 UNIVERSES: Final = ("standard", "market")
-SYNTHETIC_TRADES_PER_DAY: Final = 150
 
 
 class DemoSource:
@@ -144,10 +147,12 @@ class DemoSource:
         return snap
 
     def market(self, as_of: datetime | None = None) -> mkt.MarketFrame:
-        """Every underlying of the market universe in one frame (``market.MarketFrame``)."""
+        """Every underlying of this source's universe (exactly :meth:`symbols`) in one frame
+        (``market.MarketFrame``)."""
         instant = self._instant(as_of)
         self._day(instant)
-        return mkt.market(self.seed, instant, self.rate, self.market_size)
+        size = self.market_size if self.universe == "market" else len(STANDARD)
+        return mkt.market(self.seed, instant, self.rate, size)
 
     def trades(self, symbol: str, day: date, until: datetime | None = None) -> pl.DataFrame:
         """The session's trades on ``day`` (New York date) with the NBBO at each; an empty
@@ -162,7 +167,6 @@ class DemoSource:
             slices, _, prev = named.slices_for(
                 spec, self.seed, listed(spec, day), start.open_us, start, self.rate
             )
-            count = spec.trades_per_day
 
             def ratio(frac: np.ndarray) -> np.ndarray:
                 return named.index_level(spec, self.seed, start, frac)[1] / prev
@@ -171,20 +175,13 @@ class DemoSource:
             stocks = mkt.synthetic_count(self.market_size)
             ranks = np.array([rank])
             slices, _ = mkt.synthetic_slices(self.seed, ranks, stocks, start, start.open_us)
-            count = SYNTHETIC_TRADES_PER_DAY
 
             def ratio(frac: np.ndarray) -> np.ndarray:
                 p = mkt.synthetic_path(self.seed, ranks, stocks, start, frac)
                 return p.spots[0] / p.prev_close[0]
 
-        tape = trades.tape(
-            slices, start, ratio, count, (self.seed, sym, day.toordinal()), self.rate
-        )
-        if until is not None:
-            tape = tape.filter(
-                pl.col("timestamp") <= pl.lit(until.astimezone(UTC)).cast(pl.Datetime("us", "UTC"))
-            )
-        return tape
+        until_us = None if until is None else to_us(until.astimezone(UTC))
+        return trades.tape(slices, start, ratio, self.rate, until_us)
 
 
 def _number(settings: Settings, name: str, default: float, kind: type) -> float:

@@ -25,9 +25,9 @@ from starlette.responses import Response
 from api.http.deps import (
     At,
     Authorized,
+    Chain,
     Days,
     DealerModel,
-    Expiration,
     Expiry,
     FromDay,
     MinOi,
@@ -36,6 +36,7 @@ from api.http.deps import (
     Symbol,
     ToDay,
     TopN,
+    WholeChain,
     checked_symbol,
     parse_at,
     parse_day,
@@ -85,15 +86,12 @@ async def summary(
     request: Request,
     service: Service,
     symbol: Symbol,
-    dealer_model: DealerModel = None,
-    at: At = None,
+    q: WholeChain,
 ) -> Response:
-    """Net GEX/DEX/VEX/CHEX, gamma flip, regime, hedging for ±1 %, and the 0DTE share."""
-    model = parse_dealer_model(dealer_model)
-    when = parse_at(at)
-    a = await service.analysis_async(symbol, at=when, dealer_model=model)
-    key = ("summary", a.symbol, model, when)
-    return _views(request).respond(key, (a,), lambda: summary_view(a))
+    """Net exposure of every metric (GEX/DEX/VEX/CHEX and the extra speed and vomma), gamma
+    flip, regime, hedging for ±1 %, and the 0DTE share."""
+    a = await service.analysis_async(symbol, at=q.at, **q.options())
+    return _views(request).respond(("summary", a.symbol, q), (a,), lambda: summary_view(a))
 
 
 @router.get("/gex/{symbol}", operation_id="exposure_gex", response_model=GexResponse)
@@ -102,22 +100,15 @@ async def gex(
     request: Request,
     service: Service,
     symbol: Symbol,
-    expiration: Expiration = None,
+    q: Chain,
     min_oi: MinOi = None,
-    dealer_model: DealerModel = None,
-    at: At = None,
 ) -> Response:
     """Gamma exposure by strike (USD per 1 % move), ascending strikes. With a snapshot store,
     ``call_oi_change``/``put_oi_change`` against the prior session's last stored snapshot
     (null without one)."""
-    day = parse_day(expiration, "expiration")
-    model = parse_dealer_model(dealer_model)
-    when = parse_at(at)
-    a = await service.analysis_async(
-        symbol, at=when, expiration=day, min_oi=min_oi, dealer_model=model
-    )
+    a = await service.analysis_async(symbol, at=q.at, min_oi=min_oi, **q.options())
     prior = await service.prior_async(a.symbol, a.as_of)
-    key = ("gex", a.symbol, day, min_oi, model, when)
+    key = ("gex", a.symbol, q, min_oi)
     return _views(request).respond(
         key,
         (a, prior),
@@ -131,17 +122,11 @@ async def levels(
     request: Request,
     service: Service,
     symbol: Symbol,
-    expiration: Expiration = None,
-    dealer_model: DealerModel = None,
-    at: At = None,
+    q: Chain,
 ) -> Response:
     """Gamma flip, max ± gamma, call and put walls, highest-OI strike, 0DTE magnet."""
-    day = parse_day(expiration, "expiration")
-    model = parse_dealer_model(dealer_model)
-    when = parse_at(at)
-    a = await service.analysis_async(symbol, at=when, expiration=day, dealer_model=model)
-    key = ("levels", a.symbol, day, model, when)
-    return _views(request).respond(key, (a,), lambda: levels_view(a))
+    a = await service.analysis_async(symbol, at=q.at, **q.options())
+    return _views(request).respond(("levels", a.symbol, q), (a,), lambda: levels_view(a))
 
 
 @router.get(
@@ -152,22 +137,21 @@ async def narrative(
     request: Request,
     service: Service,
     symbol: Symbol,
-    dealer_model: DealerModel = None,
-    at: At = None,
+    q: WholeChain,
 ) -> Response:
     """One or two sentences per topic, with the numbers behind them. With a snapshot store:
     the prior session's net GEX (``net_gex_prior``), the change in percent and in words
     (``gex_change``), and the largest open-interest changes per strike and side
     (``top_oi_changes``); without a prior session those are null and empty, and
     ``gex_change`` says why."""
-    model = parse_dealer_model(dealer_model)
-    when = parse_at(at)
-    a = await service.analysis_async(symbol, at=when, dealer_model=model)
+    a = await service.analysis_async(symbol, at=q.at, **q.options())
     prior = await service.prior_async(a.symbol, a.as_of)
     net_prior = None
     if prior is not None:
-        net_prior = await service.prior_net_gex_async(a.symbol, a.as_of, dealer_model=model)
-    key = ("narrative", a.symbol, model, when)
+        net_prior = await service.prior_net_gex_async(
+            a.symbol, a.as_of, dealer_model=q.dealer_model
+        )
+    key = ("narrative", a.symbol, q)
     return _views(request).respond(
         key,
         (a, prior),
@@ -218,17 +202,11 @@ async def profile(
     request: Request,
     service: Service,
     symbol: Symbol,
-    expiration: Expiration = None,
-    dealer_model: DealerModel = None,
-    at: At = None,
+    q: Chain,
 ) -> Response:
     """**extra**: the gamma profile (net GEX against hypothetical spot) for charts."""
-    day = parse_day(expiration, "expiration")
-    model = parse_dealer_model(dealer_model)
-    when = parse_at(at)
-    a = await service.analysis_async(symbol, at=when, expiration=day, dealer_model=model)
-    key = ("profile", a.symbol, day, model, when)
-    return _views(request).respond(key, (a,), lambda: profile_view(a))
+    a = await service.analysis_async(symbol, at=q.at, **q.options())
+    return _views(request).respond(("profile", a.symbol, q), (a,), lambda: profile_view(a))
 
 
 @router.get("/oi-diff/{symbol}", operation_id="exposure_oi_diff", response_model=OiDiffResponse)
@@ -298,16 +276,12 @@ def _metric_route(metric: Metric) -> None:
         request: Request,
         service: Service,
         symbol: Symbol,
-        expiration: Expiration = None,
-        dealer_model: DealerModel = None,
-        at: At = None,
+        q: Chain,
     ) -> Response:
-        day = parse_day(expiration, "expiration")
-        model = parse_dealer_model(dealer_model)
-        when = parse_at(at)
-        a = await service.analysis_async(symbol, at=when, expiration=day, dealer_model=model)
-        key = (metric.name, a.symbol, day, model, when)
-        return _views(request).respond(key, (a,), lambda: metric_view(a, metric))
+        a = await service.analysis_async(symbol, at=q.at, **q.options())
+        return _views(request).respond(
+            (metric.name, a.symbol, q), (a,), lambda: metric_view(a, metric)
+        )
 
     extra = "" if metric.wire else "**extra**: "
     sentence = " and its interpretation" if metric.sentence is not None else ""
