@@ -25,7 +25,7 @@ from data_adapters import (
 
 @pytest.fixture(autouse=True)
 def _no_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GEX_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("GEX_CONFIG", "/dev/null")
     for name in ("GEX_DEMO_SEED", "GEX_DEMO_UNIVERSE", "GEX_FILES_ROOT"):
         monkeypatch.delenv(name, raising=False)
 

@@ -68,7 +68,7 @@ def test_quick_start_server_answers(tmp_path: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GEX_")}  # a clean clone
-    env["GEX_CONFIG"] = str(tmp_path / "no-config.toml")
+    env["GEX_CONFIG"] = "/dev/null"
     log_path = tmp_path / "server.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(

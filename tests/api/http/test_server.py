@@ -21,7 +21,7 @@ from tests.api.live import ServerProcess
 
 @pytest.fixture
 def no_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GEX_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("GEX_CONFIG", "/dev/null")
     for name in ("GEX_API_KEYS", "GEX_RATE_LIMIT", "GEX_RATE_WINDOW", "GEX_SOURCE", "GEX_PRESET",
                  "GEX_CACHE_TTL"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
@@ -92,7 +92,7 @@ def test_factory_reads_source_preset_and_ttl_from_the_environment(
 
 
 def test_uvicorn_factory_serves_loopback_without_keys(tmp_path: Path) -> None:
-    env = {"GEX_CONFIG": str(tmp_path / "absent.toml"), "GEX_API_KEYS": "", "GEX_SOURCE": "demo"}
+    env = {"GEX_CONFIG": "/dev/null", "GEX_API_KEYS": "", "GEX_SOURCE": "demo"}
     argv = [sys.executable, "-m", "uvicorn", "api.http.app:create_app", "--factory",
             "--port", "{port}", "--log-level", "warning"]  # fmt: skip
     with ServerProcess(env=env, argv=argv) as server, httpx.Client(timeout=60) as http:

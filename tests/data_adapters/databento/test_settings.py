@@ -73,7 +73,7 @@ def test_invalid_settings(overrides: dict, text: str) -> None:
 
 
 def test_registered(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    monkeypatch.setenv("GEX_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("GEX_CONFIG", "/dev/null")
     monkeypatch.setenv("GEX_DATABENTO_API_KEY", KEY)
     source = get_source("Databento")
     assert isinstance(source, Source) and source.name == "databento"

@@ -39,7 +39,7 @@ def test_the_clock_from_the_environment_config_and_keywords(
     assert create(cfg).clock == AT
     assert create(_settings(clock=AT.astimezone(timezone(timedelta(hours=1))))).clock == AT
     assert create(_settings()).clock is None and create(_settings(clock="  ")).clock is None
-    monkeypatch.setenv("GEX_CONFIG", "/nonexistent/config.toml")
+    monkeypatch.setenv("GEX_CONFIG", "/dev/null")
     monkeypatch.setenv("GEX_DEMO_CLOCK", CLOCK)
     assert get_source("demo").snapshot("IWM").as_of == AT  # type: ignore[attr-defined]
     assert get_source("demo", clock="2026-11-23T15:00:00Z").clock != AT  # type: ignore[attr-defined]

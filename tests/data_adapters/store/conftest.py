@@ -69,7 +69,7 @@ def tree(root: Path) -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GEX_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("GEX_CONFIG", "/dev/null")
     for name in ("GEX_STORE", "GEX_STORE_ROOT", "GEX_DEMO_CLOCK", "GEX_DEMO_SEED"):
         monkeypatch.delenv(name, raising=False)
 
