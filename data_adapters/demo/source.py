@@ -30,6 +30,7 @@ excluded re-reports (``late``, ``out_of_sequence``, ``cancelled``, ``corrected``
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Final
@@ -40,7 +41,7 @@ import polars as pl
 from data_adapters.demo import market as mkt
 from data_adapters.demo import named, trades
 from data_adapters.demo.expiries import listed
-from data_adapters.demo.sessions import NEW_YORK, TradingDay, is_session, to_us, trading_day
+from data_adapters.demo.sessions import NEW_YORK, TradingDay, is_session, trading_day
 from data_adapters.demo.universe import STANDARD
 from data_adapters.errors import (
     DataSourceError,
@@ -156,10 +157,23 @@ class DemoSource:
 
     def trades(self, symbol: str, day: date, until: datetime | None = None) -> pl.DataFrame:
         """The session's trades on ``day`` (New York date) with the NBBO at each; an empty
-        frame on a day without a session. ``until`` keeps trades at or before that instant."""
-        sym, rank = self._resolve(symbol)
+        frame on a day without a session. ``until`` keeps trades at or before that instant.
+
+        The whole day's tape is generated once per (settings, symbol, day) and kept (the
+        :data:`TAPES_KEPT` most recent days); ``until`` is then a slice of it, so a caller
+        polling through the session (the flow endpoints) pays the generation once."""
+        sym, _ = self._resolve(symbol)
         if not is_session(day):
             return trades.empty()
+        tape = _day_tape(self.seed, self.rate, self.market_size, self.universe, sym, day)
+        if until is None:
+            return tape
+        stop = tape["timestamp"].search_sorted(until.astimezone(UTC), side="right")
+        return tape.slice(0, int(stop))
+
+    def _full_day_tape(self, sym: str, day: date) -> pl.DataFrame:
+        """Every print of ``sym`` on the session ``day`` (sorted by time)."""
+        _, rank = self._resolve(sym)
         session = self._day(datetime.combine(day, time(12), tzinfo=NEW_YORK))
         start = replace(session, elapsed=0.0)
         if rank is None:
@@ -180,8 +194,19 @@ class DemoSource:
                 p = mkt.synthetic_path(self.seed, ranks, stocks, start, frac)
                 return p.spots[0] / p.prev_close[0]
 
-        until_us = None if until is None else to_us(until.astimezone(UTC))
-        return trades.tape(slices, start, ratio, self.rate, until_us)
+        return trades.tape(slices, start, ratio, self.rate, None)
+
+
+TAPES_KEPT: Final = 6
+"""Whole-day demo tapes kept in memory (an SPX day is about 35 MB)."""
+
+
+@functools.lru_cache(maxsize=TAPES_KEPT)
+def _day_tape(
+    seed: int, rate: float, market_size: int, universe: str, sym: str, day: date
+) -> pl.DataFrame:
+    source = DemoSource(seed=seed, universe=universe, rate=rate, market_size=market_size)
+    return source._full_day_tape(sym, day)
 
 
 def _number(settings: Settings, name: str, default: float, kind: type) -> float:

@@ -271,3 +271,19 @@ def test_expiration_days_and_early_closes(
         assert (am["volume"] == 0).all()
     if day.month == 11:
         assert last < datetime.combine(day, time(13), tzinfo=NY)  # type: ignore[operator]
+
+
+def test_until_is_a_prefix_of_the_kept_whole_day_tape() -> None:
+    """``trades(until=)`` is the whole day's tape cut at ``until`` (the tape is generated
+    once per day and kept; later calls slice it), for instants in and around the session."""
+    source = DemoSource(seed=3)
+    day = date(2026, 11, 18)
+    whole = source.trades("QQQ", day)
+    assert whole["timestamp"].is_sorted() and whole.height > 0
+    for hour, minute in ((9, 0), (9, 30), (12, 17), (15, 59), (16, 30)):
+        until = datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo("America/New_York"))
+        cut = source.trades("QQQ", day, until=until)
+        want = whole.filter(pl.col("timestamp") <= until.astimezone(UTC))
+        assert cut.equals(want), (hour, minute)
+    # a fresh source with the same settings serves the same tape (deterministic, not state)
+    assert DemoSource(seed=3).trades("QQQ", day).equals(whole)
