@@ -495,3 +495,10 @@ cli_store.register(app)
 def main() -> None:
     """Console-script entry point (``gex``)."""
     app(prog_name="gex")
+
+
+from api.cli import flow as cli_flow  # noqa: E402  (registers ``gex flow``)
+from api.cli import mcp as cli_mcp  # noqa: E402  (registers ``gex mcp``)
+
+cli_flow.register(app)
+cli_mcp.register(app)

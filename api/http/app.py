@@ -24,7 +24,15 @@ default true) they need no key — the document describes the open-source API an
 data, and Swagger UI fetches the schema without a key. With ``docs_public`` false and keys
 configured, ``/openapi.json`` needs a key like any endpoint (and counts against its rate
 limit), and ``/docs`` and ``/redoc`` are not served (404: a browser page could not send
-the key when fetching the schema).
+the key when fetching the schema). ``/docs`` works offline: Swagger UI from the installed
+``swagger_ui_bundle`` package, no CDN (:mod:`api.http.docs`; ``/redoc`` only points there,
+no ReDoc bundle being installed).
+
+Routers: the resources of :data:`api.http.routes.ROUTERS`, then the sheet, term structure,
+basket, max pain, tickers and pricing calculators, and last the SDK paths answered
+``404 not_served`` (:mod:`api.http.routes.unserved`), so a served path always wins. The
+browser dashboard (``/dashboard``, and ``/`` redirecting there when no key is configured) is
+:mod:`api.dashboard`, outside the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -40,14 +48,18 @@ from fastapi.openapi.utils import get_openapi
 from starlette.responses import Response
 
 from api.config import ServerSettings
+from api.dashboard import install as install_dashboard
 from api.http.auth import Authenticator
 from api.http.deps import Authorized, RateHeadersMiddleware
+from api.http.docs import install_docs
 from api.http.errors import CatchAllMiddleware, clean_openapi, install_error_handlers
 from api.http.guards import HeaderLimitMiddleware
 from api.http.ratelimit import FailureThrottle, MovingWindowLimiter
 from api.http.redact import RedactKeys, install
-from api.http.routes import ROUTERS
+from api.http.routes import ROUTERS, maxpain, pricing, sheet, tickers, unserved
 from api.http.routes._respond import ViewCache, json_response
+from api.http.routes.flow import install as install_flow
+from api.mcp.http import mount as mount_mcp
 from api.service.analysis import AnalysisService
 from api.service.compute import DeadlineMiddleware
 from engine.analysis.presets import get_preset
@@ -61,6 +73,7 @@ _TAGS = [
     {"name": "exposure", "description": "Dealer exposures, levels, narrative, 0DTE, profile."},
     {"name": "reference", "description": "Symbols, option chain metadata, stock quote."},
     {"name": "scan", "description": "Several symbols at once, closest gamma flip first."},
+    {"name": "pricing", "description": "Black-Scholes-Merton greeks and implied volatility."},
     {"name": "health", "description": "Liveness and load; needs no key."},
 ]
 
@@ -129,8 +142,8 @@ def create_app(
         lifespan=lifespan,
         redirect_slashes=False,
         openapi_url="/openapi.json" if public_docs else None,
-        docs_url="/docs" if public_docs else None,
-        redoc_url="/redoc" if public_docs else None,
+        docs_url=None,  # offline pages of api.http.docs instead of FastAPI's CDN ones
+        redoc_url=None,
     )
     app.state.service = service
     app.state.settings = settings
@@ -151,8 +164,12 @@ def create_app(
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(RateHeadersMiddleware)  # the 500s get the headers too
     app.add_middleware(HeaderLimitMiddleware, max_header_bytes=settings.max_header_bytes)
-    for router in ROUTERS:
+    for router in (*ROUTERS, sheet.router, maxpain.router, tickers.router, pricing.router):
         app.include_router(router)
+    install_flow(app)  # /v1/flow/*: settled vs live exposure from the day's trades
+    mount_mcp(app)  # /mcp: the MCP server (streamable HTTP), same keys and rate limits
+    install_dashboard(app)  # /dashboard: the browser pages, offline (docs/dashboard.md)
+    app.include_router(unserved.router)  # after every served route: never shadows one
     if not public_docs:
 
         @app.get("/openapi.json", include_in_schema=False)
@@ -172,4 +189,6 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    if public_docs:
+        install_docs(app, openapi)
     return app

@@ -17,6 +17,7 @@ exception                                   status  code
 ``SymbolNotFoundError``                        404  ``symbol_not_found``
 ``NoHistoryError``                             404  ``no_snapshot``
 ``NoContractsError``                           404  ``symbol_not_found``
+``NoTradesError`` (a source without trades)    404  ``no_trades``
 ``DataSourceError`` (any other)                502  ``upstream_unavailable``
 ``EmptySnapshotError``, ``InvalidSpotError``   503  ``insufficient_data``
 ``OptionError`` on a date option               400  ``invalid_expiry``
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from api.service.compute import DeadlineExceededError
+from api.service.flow import NoTradesError
 from data_adapters.errors import (
     DataSourceError,
     InvalidSymbolError,
@@ -121,6 +123,7 @@ ERROR_TABLE: Final[tuple[ErrorRule, ...]] = (
         NoContractsError, 404, "symbol_not_found",
         lambda e, n: f"No data for {n} ({_without_prefix(str(e), n)}).",
     ),
+    ErrorRule(NoTradesError, 404, "no_trades", lambda e, _: _no_history(e, "trade tape")),
     ErrorRule(
         DataSourceError, 502, "upstream_unavailable", lambda e, _: f"The data provider failed: {e}"
     ),

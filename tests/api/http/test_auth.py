@@ -29,17 +29,24 @@ def _urls(http: httpx.Client) -> list[str]:
     urls = []
     for path, item in http.get("/openapi.json").json()["paths"].items():
         operation = item["get"]
-        query = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+        parameters = [p for p in operation.get("parameters", []) if p["in"] == "query"]
+        query = [p["name"] for p in parameters]
         url = path.replace("{symbol}", "SPX").replace("{ticker}", "SPX")
-        if "symbols" in query:
-            url += "?symbols=SPX,SPY"
+        filled = ["symbols=SPX,SPY"] if "symbols" in query else []
+        filled += [  # other required values: the schema's example (the pricing calculators)
+            f"{p['name']}={p['schema']['examples'][0]}"
+            for p in parameters
+            if p.get("required") and p["name"] != "symbols"
+        ]
+        if filled:
+            url += "?" + "&".join(filled)
         urls.append(url)
     return urls
 
 
 def test_every_endpoint_but_health_refuses_a_missing_or_wrong_key(http: httpx.Client) -> None:
     urls = _urls(http)
-    assert "/health" in urls and len(urls) == 18
+    assert "/health" in urls and len(urls) == 35
     for url in urls:
         if url == "/health":
             continue

@@ -28,6 +28,10 @@ def test_openapi_declares_ids_tags_security_and_every_status(client: httpx.Clien
         "exposure_levels", "exposure_narrative", "exposure_zero_dte", "exposure_profile",
         "exposure_oi_diff", "exposure_history", "symbols", "options", "stock_quote", "scan",
         "health",
+        "flow_dealer_risk", "flow_gex", "flow_dex", "flow_summary", "flow_levels", "flow_oi",
+        "flow_pin_risk", "flow_live", "flow_dealer_premium", "flow_zero_dte_snapshot",
+        "exposure_sheet", "exposure_term_structure", "exposure_basket", "max_pain", "tickers",
+        "pricing_greeks", "pricing_iv",
     }  # fmt: skip
     schemes = document["components"]["securitySchemes"]
     assert {s["name"] for s in schemes.values()} == {"X-Api-Key", "apiKey"}

@@ -1,0 +1,2 @@
+"""Browser tests of the dashboard (``/dashboard``): Playwright driving Debian's Chromium
+headless against a real ``gex serve`` subprocess."""
