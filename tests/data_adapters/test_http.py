@@ -578,7 +578,7 @@ def test_secrets_are_scrubbed_from_the_http_stack_logs(caplog: pytest.LogCapture
     assert messages[:2] == ["Location: /x?apiKey=***", "echo ***"]
     # no live client holds the key now: the HTTP stack's scrubber forgets it (other
     # loggers' filters, e.g. the server's, are not this module's business)
-    from data_adapters.http import _LIVE_SECRETS
+    from data_adapters.http.secrets import _LIVE_SECRETS
 
     assert key not in _LIVE_SECRETS
     err = http.error(f"echoed {key} and s3cr3t%2B%2Fkey%3D")
