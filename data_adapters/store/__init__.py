@@ -77,8 +77,9 @@ from data_adapters.store.records import (
     make_record,
     summarize,
 )
-from data_adapters.store.store import Recovery, SnapshotStore, StoredSnapshot, StoreWriter
+from data_adapters.store.store import SnapshotStore, StoredSnapshot
 from data_adapters.store.verify import Problem, VerifyReport
+from data_adapters.store.writer import Recovery, StoreWriter
 
 __all__ = [
     "HISTORY_SCHEMA",

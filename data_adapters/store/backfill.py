@@ -42,7 +42,8 @@ from data_adapters.base import Source
 from data_adapters.store.calendar import sessions_between
 from data_adapters.store.errors import StoreError
 from data_adapters.store.records import StoredRecord, make_record
-from data_adapters.store.store import SnapshotStore, StoreWriter
+from data_adapters.store.store import SnapshotStore
+from data_adapters.store.writer import StoreWriter
 from data_adapters.symbols import check_symbol
 from engine.settlement import NEW_YORK
 

@@ -109,7 +109,7 @@ def test_opening_cleans_up_after_a_writer_that_did_not_finish(store: SnapshotSto
 def test_the_journal_stays_short_and_the_cache_bounded(
     store: SnapshotStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from data_adapters.store import store as module
+    from data_adapters.store import writer as module
 
     monkeypatch.setattr(module, "_JOURNALED_PARTITIONS", 2)
     monkeypatch.setattr(module, "_CACHED_PARTITIONS", 2)
