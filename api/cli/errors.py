@@ -11,6 +11,12 @@ anything unexpected                                      1    ``error: unexpecte
 =====================================================  ====  =================================
 
 ``GEX_DEBUG=1`` re-raises unexpected exceptions so that their traceback can be read.
+
+Around every command: the spinner (:data:`api.cli.console.busy`) is stopped however the
+command ends, and the sources' log records are held (:class:`api.cli.console.ProviderLog`):
+a failing provider prints its one ``error:`` line, not one line per retry; after a
+successful command its warnings (a fallback taken, greeks missing from a subscription) are
+printed once each as ``warning:`` lines.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from api.cli.console import ProviderLog, busy
 from engine.errors import GexError
 
 try:  # recent typer releases parse with their own vendored copy of click
@@ -48,35 +55,52 @@ def error_line(message: object, prefix: str = "error") -> None:
 
 
 def _run(call: Callable[[], Any]) -> int:
+    with ProviderLog() as log:
+        try:
+            code = _outcome(call)
+        finally:
+            busy.stop()
+    if code == 0:
+        for warning in log.warnings:
+            error_line(warning, "warning")
+    return code
+
+
+def _fail(message: object) -> None:
+    busy.stop()
+    error_line(message)
+
+
+def _outcome(call: Callable[[], Any]) -> int:
     try:
         result = call()
         code = result if isinstance(result, int) else 0
         if code == 130:  # typer turns Ctrl-C into Exit(130)
-            error_line("interrupted")
+            _fail("interrupted")
     except _NO_ARGS_IS_HELP as exc:  # a bare ``gex``: typer has printed the help already,
         if str(exc):  # plain click carries it as the message instead
             typer.echo(str(exc))
         code = 0
     except _click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-        error_line(exc.format_message() + hint)
+        _fail(exc.format_message() + hint)
         code = exc.exit_code
     except _click.ClickException as exc:
-        error_line(exc.format_message())
+        _fail(exc.format_message())
         code = exc.exit_code
     except typer.Abort:
-        error_line("aborted")
+        _fail("aborted")
         code = 1
     except GexError as exc:
-        error_line(exc)
+        _fail(exc)
         code = 1
     except KeyboardInterrupt:
-        error_line("interrupted")
+        _fail("interrupted")
         code = 130
     except Exception as exc:
         if os.environ.get("GEX_DEBUG"):
             raise
-        error_line(f"unexpected {type(exc).__name__}: {exc} (GEX_DEBUG=1 shows the traceback)")
+        _fail(f"unexpected {type(exc).__name__}: {exc} (GEX_DEBUG=1 shows the traceback)")
         code = 1
     return code
 

@@ -1,9 +1,12 @@
-"""The options every ``gex`` data command shares, parsed and checked before any data is fetched.
+"""The options every ``gex`` data command shares, defined once and parsed and checked before any
+data is fetched.
 
 ``--source NAME`` picks the source (:func:`data_adapters.get_source`); ``--file PATH`` is the
 source setting ``file`` (file-based sources: :data:`FILE_SOURCES`); ``--source-opt KEY=VALUE``
-gives other non-secret settings; ``--preset NAME`` and ``--set KEY=VALUE`` reach
-:func:`engine.analyze` as the preset and its options/knobs (strings: the engine parses types).
+gives other non-secret settings, each a key the source reads (:mod:`api.cli.sources`: an
+unknown key is a usage error listing the valid ones); ``--preset NAME`` and ``--set
+KEY=VALUE`` reach :func:`engine.analyze` as the preset and its options/knobs (strings: the
+engine parses types). ``--json`` is a flag: the endpoint's JSON body instead of tables.
 
 ``--at ISO`` asks for the analysis as of a past instant (an ISO-8601 instant with a zone):
 from the snapshot store when the command has one, else from the source's history.
@@ -14,6 +17,12 @@ commands that need a store (``ingest``, ``backfill``, ``store``, ``history``,
 ``oi-diff``), take their root from ``--store``, else ``GEX_STORE``, else the default
 (:func:`data_adapters.store.resolve_root`).
 
+**One definition, many commands.** :data:`BLOCK` holds the shared options (name, typer
+annotation, default); :func:`with_options` turns ``def command(symbol, ..., opts: Common)``
+into a typer command taking the command's own parameters followed by the named shared
+options, gathered into one :class:`Common` value. :meth:`Common.invocation` parses and checks
+them and builds the service.
+
 Every symbol argument is checked against the one grammar
 (:func:`data_adapters.symbols.check_symbol`) while the command line is parsed: anything
 else is a usage error (one line, exit 2) before any source is built. Dates
@@ -22,44 +31,51 @@ else is a usage error (one line, exit 2) before any source is built. Dates
 
 Secrets never come from the command line: a ``--source-opt`` key containing one of
 :data:`SECRET_WORDS` is refused with a pointer to the ``GEX_<SOURCE>_<KEY>`` variable and the
-config file, and the refused value is never echoed.
+config file, and the refused value is never echoed. A ``GEX_CONFIG`` that names a missing or
+unreadable file is an error (one line) for every command that reads settings.
+
+Importing this module is cheap (typer and the standard library): the service, the engine and
+the sources are imported when a command runs, under the spinner (:mod:`api.cli.console`).
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import re
-import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
-from rich.console import Console
 
+from api.cli.console import busy
 from api.cli.errors import UsageError
-from api.service.analysis import AnalysisService
-from data_adapters import Source as DataSource
-from data_adapters import get_source
-from data_adapters.errors import InvalidSymbolError
-from data_adapters.store import STORE_ENV
-from data_adapters.symbols import check_symbol
-from engine.analysis.options import OPTION_NAMES, parse_options
-from engine.analysis.presets import apply_overrides, get_preset
-from engine.analysis.single import Analysis
 from engine.errors import ConfigurationError
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from api.service.analysis import AnalysisService
+    from data_adapters import Source as DataSource
+    from engine.analysis.single import Analysis
+
 __all__ = [
+    "BLOCK",
     "FILE_SOURCES",
+    "FULL",
     "SECRET_WORDS",
     "AsJson",
     "At",
+    "Common",
     "File",
     "Invocation",
     "Preset",
+    "ServerStore",
     "Sets",
     "Source",
     "SourceOpts",
@@ -68,15 +84,18 @@ __all__ = [
     "analysis_options",
     "build_service",
     "build_source",
+    "check_config",
     "check_date",
     "check_instant",
     "check_optional_symbol",
     "check_options",
+    "check_source_keys",
     "check_symbols",
     "parse_duration",
     "parse_pairs",
     "source_settings",
     "stderr_console",
+    "with_options",
 ]
 
 DATE_OPTIONS: Final = ("expiration", "max_pain_expiration")
@@ -84,6 +103,9 @@ _DATE_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _symbol(value: str) -> str:
+    from data_adapters.errors import InvalidSymbolError
+    from data_adapters.symbols import check_symbol
+
     try:
         return check_symbol(value)
     except InvalidSymbolError as exc:
@@ -152,22 +174,30 @@ def parse_duration(value: str, name: str = "--every") -> timedelta:
 
 
 # Typer annotations of the shared options (one definition, every command).
-Symbol = Annotated[str, typer.Argument(help="Underlying, e.g. SPX, SPY, ES=F.", callback=_symbol)]
+Symbol = Annotated[
+    str,
+    typer.Argument(metavar="SYMBOL", help="Underlying, e.g. SPX, SPY, ES=F.", callback=_symbol),
+]
 
 Source = Annotated[
     str,
-    typer.Option("--source", "-s", help="demo, files, store, cboe, polygon or thetadata."),
+    typer.Option(
+        "--source", "-s", help="demo, files, store, cboe, polygon, thetadata or databento."
+    ),
 ]
 File = Annotated[
     Path | None,
-    typer.Option("--file", "-f", dir_okay=False, help="Chain file for --source cboe (CSV/JSON)."),
+    typer.Option(
+        "--file", "-f", dir_okay=False, help="Chain file for --source cboe (quote-table CSV/JSON)."
+    ),
 ]
 SourceOpts = Annotated[
     list[str] | None,
     typer.Option(
         "--source-opt",
         metavar="KEY=VALUE",
-        help="Non-secret source setting (repeatable); API keys only via GEX_<SOURCE>_API_KEY.",
+        help="A setting of the source (repeatable; unknown keys are errors); API keys only "
+        "via GEX_<SOURCE>_API_KEY.",
     ),
 ]
 Preset = Annotated[str | None, typer.Option("--preset", "-p", help="native or perfiliev.")]
@@ -194,6 +224,17 @@ StoreDir = Annotated[
         help="Snapshot store root (default: $GEX_STORE, else ~/.local/share/gex-engine/store).",
     ),
 ]
+ServerStore = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        metavar="DIR",
+        file_okay=False,
+        help="Snapshot store: OI changes, prior sessions, ?at=, /history, /oi-diff "
+        "(default: $GEX_STORE when set, else none).",
+    ),
+]
+"""``--store`` of the servers (``gex serve``, ``gex mcp``): it makes the service store-aware."""
 
 
 SECRET_WORDS: Final = ("key", "secret", "token", "password")
@@ -203,6 +244,8 @@ FILE_SOURCES: Final = frozenset({"cboe"})
 
 def stderr_console() -> Console:
     """A rich console on stderr (progress bars, spinners): stdout stays clean for ``--json``."""
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
 
 
@@ -223,6 +266,42 @@ def parse_pairs(items: Sequence[str] | None, flag: str, *, echo: bool = True) ->
     return pairs
 
 
+def check_config() -> None:
+    """A ``GEX_CONFIG`` that names a missing, unreadable or invalid TOML file is an error
+    now (:class:`~data_adapters.errors.SourceConfigError`, one line), whatever the command."""
+    if os.environ.get("GEX_CONFIG", "").strip():
+        from data_adapters.settings_model import load_config
+
+        load_config()
+
+
+def check_source_keys(source: str, keys: Sequence[str]) -> None:
+    """A usage error for a ``--source-opt`` key the source does not read, listing the keys
+    it does (secrets named apart: they come from the environment or the config file)."""
+    if not keys:
+        return
+    from api.cli.sources import known_keys
+
+    valid = known_keys(source)
+    if valid is None:
+        return  # an unknown source: building it says so
+    unknown = sorted(k for k in keys if k not in valid)
+    if not unknown:
+        return
+    name = source.strip().lower()
+    plain = [k for k in valid if not any(word in k for word in SECRET_WORDS)]
+    secret = [k for k in valid if k not in plain]
+    tail = (
+        f" (and {', '.join(secret)} from GEX_{name.upper()}_<KEY> or the config file)"
+        if secret
+        else ""
+    )
+    raise UsageError(
+        f"unknown --source-opt {', '.join(unknown)} for --source {name}; "
+        f"its settings are {', '.join(plain)}{tail}"
+    )
+
+
 def source_settings(
     source: str,
     file: Path | None,
@@ -230,7 +309,8 @@ def source_settings(
     store: Path | None = None,
 ) -> dict[str, str]:
     """The keyword settings for ``get_source(source, ...)`` from ``--file``/``--source-opt``
-    (and ``--store``, the ``store`` source's ``root`` unless a root is given)."""
+    (and ``--store``, the ``store`` source's ``root`` unless a root is given), checked:
+    no secret, every key one the source reads, and a readable ``GEX_CONFIG``."""
     settings = parse_pairs(source_opts, "--source-opt", echo=False)
     name = source.strip().lower()
     for key in settings:
@@ -249,6 +329,9 @@ def source_settings(
             )
         if "file" in settings:
             raise UsageError("give the file once: --file or --source-opt file=..., not both")
+    check_source_keys(name, list(settings))
+    check_config()
+    if file is not None:
         settings["file"] = str(file.expanduser())
     if name == "store" and store is not None:
         settings.setdefault("root", str(store.expanduser()))
@@ -260,11 +343,15 @@ def history_root(store: Path | None) -> str | None:
     ``$GEX_STORE`` when set, else none."""
     if store is not None:
         return str(store.expanduser())
+    from data_adapters.store import STORE_ENV
+
     return os.environ.get(STORE_ENV) or None
 
 
 def build_source(source: str, settings: dict[str, Any]) -> DataSource:
     """The source the store commands read from (tests replace this function)."""
+    from data_adapters import get_source
+
     return get_source(source, **settings)
 
 
@@ -287,6 +374,9 @@ def analysis_options(sets: Sequence[str] | None, **explicit: object) -> dict[str
 def check_options(preset: str | None, options: dict[str, object]) -> None:
     """Raise :class:`ConfigurationError` now for an unknown preset, option or knob, or a bad
     value, rather than after fetching data."""
+    from engine.analysis.options import OPTION_NAMES, parse_options
+    from engine.analysis.presets import apply_overrides, get_preset
+
     chosen = get_preset(preset or "native")
     _, rest = parse_options(options)
     unknown = sorted(name for name in rest if name not in chosen.knobs)
@@ -299,11 +389,20 @@ def check_options(preset: str | None, options: dict[str, object]) -> None:
     apply_overrides(chosen, {k: str(v) for k, v in rest.items()})
 
 
+def preset_name(preset: str | None) -> str:
+    """The canonical name of ``preset`` (``native`` when none), or a ConfigurationError."""
+    from engine.analysis.presets import get_preset
+
+    return get_preset(preset or "native").name
+
+
 def build_service(
     source: str, settings: dict[str, Any], preset: str, ttl: float, store: str | None = None
 ) -> AnalysisService:
     """The service every command reads through (tests replace this function); ``store``
     makes it store-aware."""
+    from api.service.analysis import AnalysisService
+
     return AnalysisService.from_source_name(source, ttl=ttl, preset=preset, store=store, **settings)
 
 
@@ -317,7 +416,6 @@ class Invocation:
     service: AnalysisService
     as_json: bool = False
     at: datetime | None = None
-    _console: Console = field(default_factory=stderr_console, repr=False)
 
     @classmethod
     def create(
@@ -340,9 +438,9 @@ class Invocation:
         ``store``: ``--store``; ``needs_store``: the command needs a store even without
         ``--store`` or ``GEX_STORE`` (then the default root)."""
         when = check_instant(at)
-        settings = source_settings(source, file, source_opts, store)
         options = analysis_options(sets, **explicit)
-        name = get_preset(preset or "native").name
+        settings = source_settings(source, file, source_opts, store)
+        name = preset_name(preset)
         check_options(name, options)
         root = history_root(store)
         if root is None and needs_store:
@@ -363,17 +461,115 @@ class Invocation:
 
     @contextmanager
     def busy(self, message: str) -> Iterator[None]:
-        """A spinner on an interactive stderr while something takes a moment."""
-        live = self._console.is_terminal and sys.stderr.isatty()
-        with self._console.status(message) if live else nullcontext():
+        """The spinner (on an interactive stderr) showing ``message`` while something takes
+        a moment; stopped when the block ends."""
+        busy.start(message)
+        try:
             yield
+        finally:
+            busy.stop()
 
-    def compute(self, symbol: str) -> Analysis:
-        """The analysis of ``symbol`` under this invocation's preset and options (as of
-        ``--at`` when given)."""
-        return self.service.analysis(symbol, self.preset, at=self.at, **self.options)
+    def compute(self, symbol: str, **options: object) -> Analysis:
+        """The analysis of ``symbol`` under this invocation's preset and options (plus
+        ``options``; as of ``--at`` when given)."""
+        merged = {**self.options, **options}
+        return self.service.analysis(symbol, self.preset, at=self.at, **merged)
 
-    def analysis(self, symbol: str) -> Analysis:
-        """:meth:`compute` under a spinner (one symbol at a time)."""
-        with self.busy(f"Analysing {symbol.upper()} ({self.source})…"):
-            return self.compute(symbol)
+    def analysis(self, symbol: str, **options: object) -> Analysis:
+        """:meth:`compute` with the spinner saying so, a network fetch announced on stderr
+        (with a hint when it fails), and an ``expiration`` that matches no contract
+        answered with the nearest ones."""
+        from api.cli.fetch import analysed
+
+        return analysed(self, symbol, options)
+
+
+# -- the shared option block --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Common:
+    """The shared options of one command line, as given (see :data:`BLOCK`)."""
+
+    source: str = "demo"
+    file: Path | None = None
+    source_opt: tuple[str, ...] = ()
+    preset: str | None = None
+    sets: tuple[str, ...] = ()
+    as_json: bool = False
+    at: str | None = None
+    store: Path | None = None
+
+    def invocation(
+        self, *, ttl: float = 15.0, needs_store: bool = False, **explicit: object
+    ) -> Invocation:
+        """:meth:`Invocation.create` of these options (``explicit``: dedicated flags such as
+        ``--expiration``), the spinner saying what is loading meanwhile."""
+        busy.start(f"Loading the {self.source.strip().lower()} source…")
+        return Invocation.create(
+            source=self.source, file=self.file, source_opts=self.source_opt,
+            preset=self.preset, sets=self.sets, as_json=self.as_json, ttl=ttl, at=self.at,
+            store=self.store, needs_store=needs_store, **explicit,
+        )  # fmt: skip
+
+    def settings(self) -> dict[str, str]:
+        """:func:`source_settings` of these options (commands that build a source only)."""
+        return source_settings(self.source, self.file, self.source_opt, self.store)
+
+
+BLOCK: Final[dict[str, tuple[Any, Any]]] = {
+    "source": (Source, "demo"),
+    "file": (File, None),
+    "source_opt": (SourceOpts, None),
+    "preset": (Preset, None),
+    "sets": (Sets, None),
+    "as_json": (AsJson, False),
+    "at": (At, None),
+    "store": (StoreDir, None),
+}
+"""The shared options: parameter name -> (typer annotation, default)."""
+FULL: Final = tuple(BLOCK)
+"""Every shared option (the analysis commands)."""
+_AS_TUPLE: Final = ("source_opt", "sets")
+
+
+def with_options(
+    *names: str, busy_message: str | None = "Loading…", **defaults: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: ``func(own params..., opts: Common)`` -> a typer command whose parameters
+    are ``func``'s own followed by the shared options ``names`` (default :data:`FULL`), in
+    that order, with ``defaults`` overriding :data:`BLOCK`'s. ``busy_message``: the
+    spinner's text from the moment the command is chosen (None: no spinner)."""
+    chosen = names or FULL
+    unknown = [n for n in (*chosen, *defaults) if n not in BLOCK]
+    if unknown:
+        raise ValueError(f"not shared options: {', '.join(unknown)}")
+
+    def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(func, eval_str=True)
+        own = [p for p in signature.parameters.values() if p.name != "opts"]
+        shared = [
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=BLOCK[name][0],
+                default=defaults.get(name, BLOCK[name][1]),
+            )
+            for name in chosen
+        ]
+
+        @functools.wraps(func)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            given = {name: kwargs.pop(name) for name in chosen if name in kwargs}
+            for name in _AS_TUPLE:
+                if name in given:
+                    given[name] = tuple(given[name] or ())
+            return func(*args, **kwargs, opts=Common(**given))
+
+        params = [*own, *shared]
+        command.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        command.busy_message = busy_message  # type: ignore[attr-defined]
+        return command
+
+    return wrap

@@ -3,7 +3,8 @@
 
 Like :mod:`api.cli.render`, the tables are drawn from the JSON the commands print with
 ``--json`` (the endpoint's body, or the listing's objects), so a table never shows
-something the JSON lacks. Missing numbers are ``—``.
+something the JSON lacks, and they follow its conventions: missing numbers are ``—``, the
+regime is the API's word (``positive_gamma``), times are New York time beside UTC.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from api.cli.render import MISSING, level, money, number
+from api.cli.console import NEW_YORK, parse_instant, when
+from api.cli.render import MISSING, level, money, number, regime_text
 
 __all__ = [
     "history_table",
@@ -74,51 +76,55 @@ def _short_instant(text: str) -> str:
     return text.replace("T", " ").removesuffix("Z")
 
 
+def _new_york(text: str) -> str:
+    """``2026-11-20T21:15:00Z`` -> ``2026-11-20 16:15:00`` (the column says New York)."""
+    try:
+        return parse_instant(text).astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return text
+
+
 def listing_table(rows: Sequence[Mapping[str, Any]], root: str) -> RenderableType:
     """The objects of :func:`listing_json` as one table."""
     table = Table(
-        title=f"Snapshot store {root}", title_justify="left", box=box.SIMPLE_HEAD,
+        box=box.SIMPLE_HEAD,
         padding=(0, 1), pad_edge=False, show_edge=False,
         caption=f"{len(rows)} snapshot(s), {sum(r['bytes'] for r in rows):,} bytes",
     )  # fmt: skip
     for name, justify in (
-        ("symbol", "left"), ("as of (UTC)", "left"), ("contracts", "right"), ("spot", "right"),
-        ("net GEX", "right"), ("flip", "right"), ("status", "left"),
+        ("symbol", "left"), ("as of (New York)", "left"), ("UTC", "left"),
+        ("contracts", "right"), ("spot", "right"), ("net GEX", "right"), ("flip", "right"),
+        ("regime", "left"), ("status", "left"),
     ):  # fmt: skip
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for r in rows:
         table.add_row(
-            Text(r["symbol"], style="bold"), _short_instant(r["as_of"]), f"{r['rows']:,}",
-            level(r["underlying_price"]), money(r["net_gex"]), level(r["gamma_flip"]),
-            str(r["status"]),
+            Text(r["symbol"], style="bold"), _new_york(r["as_of"]), _short_instant(r["as_of"]),
+            f"{r['rows']:,}", level(r["underlying_price"]), money(r["net_gex"]),
+            level(r["gamma_flip"]), regime_text(r.get("regime")), str(r["status"]),
         )  # fmt: skip
-    return table
-
-
-_REGIME_WORD = {"positive_gamma": "positive", "negative_gamma": "negative"}
+    return Group(Text(f"Snapshot store {root}", style="bold"), table)
 
 
 def history_table(view: Mapping[str, Any]) -> RenderableType:
     """The history endpoint's rows, oldest first."""
     rows = view.get("history") or []
     table = Table(
-        title=f"{view['symbol']} stored history {view['from']} … {view['to']}",
-        title_justify="left", box=box.SIMPLE_HEAD, caption=f"{len(rows)} snapshot(s)",
+        box=box.SIMPLE_HEAD, caption=f"{len(rows)} snapshot(s)",
         padding=(0, 1), pad_edge=False, show_edge=False,
     )  # fmt: skip
-    for name in ("as of (UTC)", "spot", "net GEX", "flip", "call wall", "put wall", "gamma"):
-        name = name.removesuffix(" wall")
-        justify = "left" if name in ("as of (UTC)", "gamma") else "right"
+    for name in ("as of (New York)", "UTC", "spot", "net GEX", "flip", "call", "put", "regime"):
+        justify = "left" if name in ("as of (New York)", "UTC", "regime") else "right"
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for r in rows:
-        regime = r.get("regime")
-        state = str(_REGIME_WORD.get(regime, regime)) if r.get("status") == "ok" else r["status"]
+        state = regime_text(r.get("regime")) if r.get("status") == "ok" else str(r["status"])
         table.add_row(
-            _short_instant(r["as_of"]), level(r.get("underlying_price")), money(r.get("net_gex")),
-            level(r.get("gamma_flip")), level(r.get("call_wall")), level(r.get("put_wall")),
-            state or MISSING,
+            _new_york(r["as_of"]), _short_instant(r["as_of"]), level(r.get("underlying_price")),
+            money(r.get("net_gex")), level(r.get("gamma_flip")), level(r.get("call_wall")),
+            level(r.get("put_wall")), state,
         )  # fmt: skip
-    return table
+    title = f"{view['symbol']} stored history {view['from']} … {view['to']}"
+    return Group(Text(title, style="bold"), table)
 
 
 def _change(value: int) -> Text:
@@ -129,13 +135,13 @@ def oi_diff_table(view: Mapping[str, Any]) -> RenderableType:
     """The oi-diff endpoint's object: totals and the largest per-contract changes."""
     head = Text(
         f"{view['symbol']} open-interest changes · spot {number(view.get('underlying_price'))} "
-        f"· as of {view['as_of']}",
+        f"· as of {when(view.get('as_of'))}",
         style="bold",
     )
     if not view.get("prior_snapshot_available"):
         return Group(head, Text(str(view.get("message") or "No prior session is stored.")))
     totals = Text(
-        f"against {view.get('prior_as_of')}: calls {view['total_call_oi_change']:+,}, "
+        f"against {when(view.get('prior_as_of'))}: calls {view['total_call_oi_change']:+,}, "
         f"puts {view['total_put_oi_change']:+,}"
     )
     table = Table(box=box.SIMPLE_HEAD)
@@ -154,9 +160,9 @@ def oi_changes_table(view: Mapping[str, Any]) -> RenderableType | None:
     rows = ((view.get("narrative") or {}).get("data") or {}).get("top_oi_changes") or []
     if not rows:
         return None
-    table = Table(title="Largest open-interest changes", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(box=box.SIMPLE_HEAD)
     for name in ("strike", "type", "change", "volume"):
         table.add_column(name, justify="left" if name == "type" else "right")
     for r in rows:
         table.add_row(number(r["strike"]), r["type"], _change(r["oi_change"]), f"{r['volume']:,}")
-    return table
+    return Group(Text("Largest open-interest changes", style="bold"), table)

@@ -30,44 +30,29 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from api.cli import options
-from api.cli import render_store as render
+from api.cli.console import print_out
 from api.cli.errors import CommandError, GexGroup, UsageError, error_line
 from api.cli.options import (
-    AsJson,
-    File,
-    Source,
-    SourceOpts,
-    StoreDir,
+    Common,
+    check_config,
     check_date,
     check_instant,
     check_optional_symbol,
     check_symbols,
     parse_duration,
-    source_settings,
     stderr_console,
+    with_options,
 )
-from api.service import collect
-from data_adapters.store import (
-    BackfillProgress,
-    SnapshotStore,
-    backfill,
-    ingest,
-    resolve_root,
-)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from data_adapters.store import BackfillProgress, SnapshotStore
 
 __all__ = ["register", "store_app"]
 
@@ -79,6 +64,7 @@ store_app = typer.Typer(
     name="store",
     help="List or verify the snapshot store.",
     no_args_is_help=True,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -88,6 +74,9 @@ Symbols = Annotated[
 
 
 def _store(store: Path | None) -> SnapshotStore:
+    from data_adapters.store import SnapshotStore, resolve_root
+
+    check_config()
     return SnapshotStore(resolve_root(store))
 
 
@@ -96,12 +85,10 @@ def _summary(root: Path, written: int, skipped: int, replaced: int, failed: int)
     return f"{written} written, {skipped} skipped{extra}, {failed} failed — store {root}"
 
 
+@with_options("source", "file", "source_opt", "store", busy_message=None)
 def ingest_command(
     symbols: Symbols,
-    source: Source = "demo",
-    file: File = None,
-    source_opt: SourceOpts = None,
-    store: StoreDir = None,
+    opts: Common,
     at: Annotated[
         list[str] | None,
         typer.Option(
@@ -130,9 +117,9 @@ def ingest_command(
         raise UsageError("give --at or --every, not both")
     if stop is not None and step is None:
         raise UsageError("--until goes with --every")
-    settings = source_settings(source, file, source_opt, store)
-    target = _store(store)
-    built = options.build_source(source, settings)
+    settings = opts.settings()
+    target = _store(opts.store)
+    built = options.build_source(opts.source, settings)
     if step is not None:
         _collect(target, built, symbols, step, stop)
         return
@@ -148,6 +135,9 @@ def ingest_command(
 def _ingest_now(
     target: SnapshotStore, source: Any, symbols: list[str]
 ) -> tuple[tuple[int, int, int], int]:
+    from api.cli import render_store as render
+    from api.service import collect
+
     with target.writer(LOCK_TIMEOUT) as writer:
         results = collect.store_now(writer, source.snapshot, symbols)
     counts = {"written": 0, "skipped": 0, "replaced": 0, "failed": 0}
@@ -163,6 +153,9 @@ def _ingest_now(
 def _ingest_at(
     target: SnapshotStore, source: Any, symbols: list[str], instants: list[datetime]
 ) -> tuple[tuple[int, int, int], int]:
+    from api.cli import render_store as render
+    from data_adapters.store import ingest
+
     written = skipped = replaced = failed = 0
     with target.writer(LOCK_TIMEOUT) as writer:
         for instant in sorted(set(instants)):
@@ -184,6 +177,9 @@ def _ingest_at(
 def _collect(
     target: SnapshotStore, source: Any, symbols: list[str], step: Any, stop: datetime | None
 ) -> None:
+    from api.cli import render_store as render
+    from api.service import collect
+
     def on_stored(tick: datetime, r: collect.Stored) -> None:
         if r.status == "failed":
             error_line(f"{r.symbol} at {render.instant(tick)}: {r.error}", "warning")
@@ -216,6 +212,15 @@ def _collect(
 
 def _progress_printer(console: Console) -> tuple[Any, Callable[[BackfillProgress], None]]:
     """A rich progress bar on an interactive stderr, plain lines on stderr otherwise."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     if console.is_terminal:
         bar = Progress(
             TextColumn("backfill"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[note]}"),
@@ -243,18 +248,16 @@ def _progress_printer(console: Console) -> tuple[Any, Callable[[BackfillProgress
     return None, line
 
 
+@with_options("source", "file", "source_opt", "store", busy_message=None)
 def backfill_command(
     symbols: Symbols,
     from_day: Annotated[str, typer.Option("--from", metavar="DATE", help="First day.")],
     to_day: Annotated[str, typer.Option("--to", metavar="DATE", help="Last day (included).")],
+    opts: Common,
     times: Annotated[
         str,
         typer.Option(metavar="HH:MM,...", help="New York times of day to snapshot."),
     ] = "16:00",
-    source: Source = "demo",
-    file: File = None,
-    source_opt: SourceOpts = None,
-    store: StoreDir = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Run on N local processes.")] = None,
     scheduler: Annotated[
         str | None,
@@ -271,14 +274,16 @@ def backfill_command(
     end = check_date(to_day, "--to")
     if workers is not None and scheduler is not None:
         raise UsageError("give --workers or --scheduler, not both")
-    settings = source_settings(source, file, source_opt, store)
-    target = _store(store)
+    from data_adapters.store import backfill
+
+    settings = opts.settings()
+    target = _store(opts.store)
     bar, progress = _progress_printer(stderr_console())
     if bar is not None:
         bar.start()
     try:
         result = backfill(
-            symbols, source, settings, start, end, times, store=target,  # type: ignore[arg-type]
+            symbols, opts.source, settings, start, end, times, store=target,  # type: ignore[arg-type]
             workers=workers, scheduler=scheduler, retries=retries, progress=progress,
             lock_timeout=LOCK_TIMEOUT,
         )  # fmt: skip
@@ -301,28 +306,38 @@ def backfill_command(
 
 
 @store_app.command("list")
+@with_options("store", "as_json", busy_message=None)
 def store_list(
+    opts: Common,
     symbol: Annotated[
         str | None,
         typer.Option("--symbol", help="Only this symbol.", callback=check_optional_symbol),
     ] = None,
-    store: StoreDir = None,
-    as_json: AsJson = False,
 ) -> None:
-    """Every stored snapshot (by symbol, then time) with its summary."""
-    target = _store(store)
+    """Every stored snapshot (by symbol, then time) with its summary; an empty store says
+    so (exit 1) instead of printing an empty table."""
+    from api.cli import render_store as render
+
+    target = _store(opts.store)
     rows = render.listing_json(target.list(symbol))
-    if as_json:
+    if opts.as_json:
         typer.echo(json.dumps(rows, indent=2, allow_nan=False))
-    else:
-        Console(highlight=False).print(render.listing_table(rows, str(target.root)))
+        return
+    if not rows:
+        which = f" of {symbol}" if symbol else ""
+        raise CommandError(
+            f"no snapshots{which} in the store at {target.root} (gex ingest SYMBOL writes one)"
+        )
+    print_out(render.listing_table(rows, str(target.root)))
 
 
 @store_app.command("verify")
-def store_verify(store: StoreDir = None, as_json: AsJson = False) -> None:
+@with_options("store", "as_json", busy_message=None)
+def store_verify(opts: Common) -> None:
     """Read every stored snapshot back and check it against its manifest; exit 1 on any
     problem (and when there is no store at that root)."""
-    target = _store(store)
+    as_json = opts.as_json
+    target = _store(opts.store)
     if not target.root.is_dir():
         raise CommandError(f"no store at {target.root}")
     report = target.verify()

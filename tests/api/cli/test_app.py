@@ -36,22 +36,11 @@ from api.views import (
 )
 from engine.errors import ConfigurationError
 from engine.exposure.metrics import METRICS
+from tests.api.cli.frozen import _REAL_BUILD, cached_build, one_line_error
 from tests.api.cli.test_watch import WebhookServer, fake_analysis
 from tests.conftest import shared_path
 
 CSV_NAME = "spx_2024-01-05_close.csv"
-_REAL_BUILD = cli_options.build_service
-_SERVICES: dict[tuple[Any, ...], AnalysisService] = {}
-
-
-def cached_build(
-    source: str, settings: dict[str, Any], preset: str, ttl: float, store: str | None = None
-) -> AnalysisService:
-    """The real factory, memoized with a long TTL so repeated runs see one snapshot."""
-    key = (source, tuple(sorted(settings.items())), preset, store)
-    if key not in _SERVICES:
-        _SERVICES[key] = _REAL_BUILD(source, settings, preset, 3600.0, store=store)
-    return _SERVICES[key]
 
 
 @pytest.fixture(autouse=True)
@@ -77,16 +66,6 @@ def ok_json(runner: CliRunner, *args: str) -> Any:
     result = invoke(runner, *args, "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
-
-
-def one_line_error(result: Any, code: int) -> str:
-    """Assert a single ``error:`` line on stderr, nothing on stdout, exit ``code``."""
-    assert result.exit_code == code, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert result.stdout == ""
-    return str(lines[0])
 
 
 def demo(preset: str = "native") -> AnalysisService:
@@ -211,7 +190,7 @@ def test_scan_without_symbols_scans_the_whole_source(runner: CliRunner) -> None:
         (("summary", "SPX"), ["Regime", "Gamma flip", "Net GEX", "per 1% move", "Hedging"]),
         (("levels", "SPX"), ["Call wall", "Put wall", "0DTE magnet", "vs spot"]),
         (("narrative", "SPX"), ["Outlook:", "Key levels"]),
-        (("strikes", "SPX", "--greek", "vex", "--limit", "5"), ["VEX by strike", "5 of"]),
+        (("strikes", "SPX", "--greek", "vex", "--limit", "5"), ["VEX by strike", "the 5 nearest"]),
         (("scan", "SPX", "QQQ"), ["Scan", "SPX", "QQQ"]),
     ],
 )
@@ -317,6 +296,7 @@ def fake_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]
 
     module.serve = serve  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "api.http.server", module)
+    monkeypatch.setattr("api.cli.app.port_problem", lambda *_args: None)  # 8000 may be taken
     yield calls
 
 
