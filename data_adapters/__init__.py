@@ -30,9 +30,8 @@ from __future__ import annotations
 
 import importlib
 from types import MappingProxyType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from data_adapters.base import TRADES_SCHEMA, Source, TradesSource
 from data_adapters.errors import (
     DataSourceError,
     InvalidSymbolError,
@@ -44,7 +43,11 @@ from data_adapters.errors import (
     UpstreamRateLimitedError,
     UpstreamTimeoutError,
 )
-from data_adapters.settings import Settings
+
+if TYPE_CHECKING:
+    from data_adapters.base import TRADES_SCHEMA, Source, TradesSource
+    from data_adapters.http import UnreachableError
+    from data_adapters.settings import Settings
 
 __all__ = [
     "REGISTRY",
@@ -96,15 +99,28 @@ def get_source(name: str, **settings: Any) -> Source:
     if key not in REGISTRY:
         known = ", ".join(available_sources())
         raise SourceConfigError(str(name), f"unknown source {name!r}; known sources: {known}")
+    from data_adapters.settings import Settings
+
     module = importlib.import_module(REGISTRY[key])
     return module.create(Settings(key, overrides=settings))  # type: ignore[no-any-return]
 
 
-def __getattr__(name: str) -> Any:
-    """Lazy re-exports (PEP 562): ``UnreachableError`` lives with the HTTP client."""
-    if name == "UnreachableError":
-        from data_adapters.http import UnreachableError
+_LAZY: Final = MappingProxyType(
+    {
+        "TRADES_SCHEMA": "data_adapters.base",
+        "Source": "data_adapters.base",
+        "TradesSource": "data_adapters.base",
+        "Settings": "data_adapters.settings",
+        "UnreachableError": "data_adapters.http",
+    }
+)
+"""Re-exports loaded on first use (PEP 562): importing ``data_adapters`` (for its errors or
+the symbol grammar) loads neither polars nor the engine nor the HTTP stack."""
 
-        globals()[name] = UnreachableError
-        return UnreachableError
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

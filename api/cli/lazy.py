@@ -185,21 +185,8 @@ def _first_arguments(tree: ast.Module, name: str) -> tuple[str, ...] | None:
 
 
 def metric_names() -> tuple[str, ...]:
-    """The names of the metric registry (:data:`engine.exposure.metrics.METRICS`), read from
-    its source so that the CLI's choices need no engine import; the registry itself when the
-    source cannot be read that way."""
-    spec = importlib.util.find_spec("engine")  # not the subpackage: its __init__ is heavy
-    names = None
-    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
-        try:
-            source = (Path(folder) / "exposure" / "metrics.py").read_text("utf-8")
-            names = _first_arguments(ast.parse(source), "METRICS")
-        except (OSError, SyntaxError, UnicodeDecodeError):
-            names = None
-        if names:
-            break
-    if not names:
-        from engine.exposure.metrics import NAMES
+    """The names of the metric registry (:data:`engine.exposure.metrics.METRICS`); importing
+    it loads neither numpy nor the kernels."""
+    from engine.exposure.metrics import NAMES
 
-        names = tuple(NAMES)
-    return names
+    return tuple(NAMES)

@@ -35,11 +35,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
-from engine.typing import FloatArray
+    from engine.typing import FloatArray
 
 __all__ = ["BY_NAME", "METRICS", "NAMES", "Exposures", "Metric"]
 
@@ -104,13 +105,15 @@ NAMES: Final = tuple(m.name for m in METRICS)
 BY_NAME: Final[Mapping[str, Metric]] = MappingProxyType({m.name: m for m in METRICS})
 
 
-class Exposures(Mapping[str, FloatArray]):
+class Exposures(Mapping[str, "FloatArray"]):
     """Per-contract dealer exposures in USD, one array per metric of :data:`METRICS` (in its
     order); ``ex["gex"]`` or ``ex.gex``."""
 
     __slots__ = ("_values",)
 
     def __init__(self, values: Mapping[str, FloatArray]) -> None:
+        import numpy as np  # here, so that importing the registry stays cheap
+
         missing = [n for n in NAMES if n not in values]
         if missing:
             raise ValueError(f"exposures lack {missing}")
