@@ -38,9 +38,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -341,6 +342,17 @@ class _Count:
 # -- the sections -------------------------------------------------------------------------
 
 
+FLOW_RULES: Final = ("vendor", "net")
+"""The OI simulator's rules (``engine.flow``): the server's default of ``/v1/flow/*``."""
+
+
+def _flow_rule(value: str) -> str:
+    rule = value.strip().lower()
+    if rule not in FLOW_RULES:
+        raise ValueError(f"must be one of {', '.join(FLOW_RULES)}")
+    return rule
+
+
 class ServerSettings(BaseModel):
     """The ``server`` section: HTTP API keys, limits and the ASGI factory's defaults
     (docs/configuration.md). ``api_keys`` gives the keys as plain strings for the
@@ -368,6 +380,8 @@ class ServerSettings(BaseModel):
     auth_failure_limit: Annotated[Whole, Field(ge=0)] = DEFAULT_AUTH_FAILURE_LIMIT
     auth_failure_window: Annotated[Number, Field(ge=0.001)] = DEFAULT_AUTH_FAILURE_WINDOW
     store: UserPath = None
+    flow_rule: Annotated[Text, AfterValidator(_flow_rule)] = "vendor"
+    flow_confidence: Annotated[Number, Field(gt=0, le=1)] = 0.43
 
     def __init__(self, /, **values: Any) -> None:
         try:

@@ -38,6 +38,7 @@ from api.cli.options import (
     check_date,
 )
 from api.cli.render import money, number
+from api.config import ServerSettings
 from api.service.flow import FlowService, FlowSettings
 from api.views.flow import dealer_risk_view
 from engine.flow import RULES
@@ -136,7 +137,7 @@ def flow_command(
         source=source, file=file, source_opts=source_opt, preset=preset, sets=None,
         as_json=as_json,
     )  # fmt: skip
-    flow = FlowService(run.service, FlowSettings.load())
+    flow = FlowService(run.service, FlowSettings.from_server(ServerSettings.load()))
     with run.busy(f"Reading {symbol}'s trades ({run.source})…"):
         result = flow.result(
             symbol,

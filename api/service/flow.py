@@ -62,10 +62,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -74,7 +73,7 @@ from typing import Any, Final, NamedTuple, TypeVar
 import numpy as np
 import polars as pl
 
-from api.config import ServerConfigError
+from api.config import ServerSettings
 from api.service.analysis import AnalysisService, compact
 from data_adapters.base import TRADES_SCHEMA
 from data_adapters.errors import DataSourceError, UpstreamInvalidError
@@ -120,8 +119,6 @@ DEFAULT_WINDOW_MINUTES: Final = 60
 """Window of ``/v1/flow/options/{symbol}/dealer-premium`` without ``windowMinutes``."""
 MAX_STATES: Final = 64
 """Simulator states kept (one per source, symbol and session day; least recently used out)."""
-RULE_ENV: Final = "GEX_FLOW_RULE"
-CONFIDENCE_ENV: Final = "GEX_FLOW_CONFIDENCE"
 
 
 class NoTradesError(DataSourceError):
@@ -187,26 +184,11 @@ class FlowSettings:
     confidence: float = DEFAULT_CONFIDENCE
 
     @classmethod
-    def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> FlowSettings:
-        """From ``overrides`` (None ignored), else ``GEX_FLOW_RULE`` / ``GEX_FLOW_CONFIDENCE``
-        (blank = unset), else the defaults; a bad value is a ``ServerConfigError`` naming
-        the variable."""
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for name, variable in (("rule", RULE_ENV), ("confidence", CONFIDENCE_ENV)):
-            if overrides.get(name) is not None:
-                values[name] = overrides[name]
-            elif env.get(variable, "").strip():
-                values[name] = env[variable]
-        try:
-            rule = _rule(values.get("rule", DEFAULT_RULE))
-        except OptionError as exc:
-            raise ServerConfigError(f"{RULE_ENV}: {exc}") from None
-        try:
-            confidence = _confidence(values.get("confidence", DEFAULT_CONFIDENCE))
-        except OptionError as exc:
-            raise ServerConfigError(f"{CONFIDENCE_ENV}: {exc}") from None
-        return cls(rule, confidence)
+    def from_server(cls, server: ServerSettings) -> FlowSettings:
+        """The server settings' ``flow_rule`` and ``flow_confidence`` (``GEX_FLOW_RULE``,
+        ``GEX_FLOW_CONFIDENCE``, ``[server]`` in the config file; docs/configuration.md),
+        validated by the one settings model."""
+        return cls(_rule(server.flow_rule), float(server.flow_confidence))
 
     def resolve(
         self, rule: str | None = None, confidence: float | None = None

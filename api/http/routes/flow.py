@@ -72,10 +72,11 @@ router = APIRouter(prefix="/v1/flow", tags=["flow"], responses=DATA_RESPONSES)
 
 def install(app: FastAPI, settings: FlowSettings | None = None) -> None:
     """Add the flow routes to ``app`` and its :class:`FlowService` over ``app.state.service``
-    (``settings``: default :meth:`FlowSettings.load`, so a bad ``GEX_FLOW_*`` fails here);
+    (``settings``: default :meth:`FlowSettings.from_server` of the app's server settings);
     the app's lifespan then also loads the simulator's kernels (once per process) before the
     first request."""
-    app.state.flow = FlowService(app.state.service, settings or FlowSettings.load())
+    chosen = settings or FlowSettings.from_server(app.state.settings)
+    app.state.flow = FlowService(app.state.service, chosen)
     app.include_router(router)
     inner = app.router.lifespan_context
 

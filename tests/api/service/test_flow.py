@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from api.config import ServerConfigError
+from api.config import ServerConfigError, ServerSettings
 from api.service.analysis import AnalysisService
 from api.service.errors import error_for
 from api.service.flow import (
@@ -139,17 +139,26 @@ def flow_of(source: Any, ttl: float = 60.0, **settings: Any) -> FlowService:
 # -- settings -----------------------------------------------------------------------------------
 
 
-def test_settings_come_from_the_environment_else_the_defaults() -> None:
-    assert FlowSettings.load({}) == FlowSettings("vendor", 0.43)
+def test_settings_come_from_the_server_settings_model() -> None:
+    """``GEX_FLOW_RULE`` / ``GEX_FLOW_CONFIDENCE`` (or ``[server]`` keys) through the one
+    settings model, else the defaults; bad values fail when the settings load."""
+
+    def load(env: dict[str, str], **overrides: object) -> FlowSettings:
+        return FlowSettings.from_server(ServerSettings.load(environ=env, config={}, **overrides))
+
+    assert load({}) == FlowSettings("vendor", 0.43)
     env = {"GEX_FLOW_RULE": " NET ", "GEX_FLOW_CONFIDENCE": "0.5"}
-    assert FlowSettings.load(env) == FlowSettings("net", 0.5)
-    assert FlowSettings.load(env, rule="vendor") == FlowSettings("vendor", 0.5)
-    assert FlowSettings.load({"GEX_FLOW_RULE": "  "}) == FlowSettings()
+    assert load(env) == FlowSettings("net", 0.5)
+    assert load(env, flow_rule="vendor") == FlowSettings("vendor", 0.5)
+    assert load({"GEX_FLOW_RULE": "  "}) == FlowSettings()
+    assert FlowSettings.from_server(
+        ServerSettings.load(environ={}, config={"server": {"flow_confidence": 0.3}})
+    ) == FlowSettings("vendor", 0.3)
     with pytest.raises(ServerConfigError, match="GEX_FLOW_RULE"):
-        FlowSettings.load({"GEX_FLOW_RULE": "gross"})
+        load({"GEX_FLOW_RULE": "gross"})
     for bad in ("0", "1.5", "nan", "x"):
         with pytest.raises(ServerConfigError, match="GEX_FLOW_CONFIDENCE"):
-            FlowSettings.load({"GEX_FLOW_CONFIDENCE": bad})
+            load({"GEX_FLOW_CONFIDENCE": bad})
 
 
 def test_a_request_overrides_the_settings_and_bad_values_name_their_parameter() -> None:

@@ -326,15 +326,20 @@ def test_the_app_reads_the_flow_settings_of_the_environment(
 ) -> None:
     from api.config import ServerConfigError
 
+    monkeypatch.setenv("GEX_CONFIG", "/dev/null")
     monkeypatch.setenv("GEX_FLOW_RULE", "net")
     monkeypatch.setenv("GEX_FLOW_CONFIDENCE", "0.25")
-    settings = ServerSettings(api_keys=(KEY,))
+    settings = ServerSettings.load(api_keys=(KEY,))
     source = ToySource(toy_snapshot())
     app = create_app(settings=settings, service=AnalysisService(source), warm=False)
     assert app.state.flow.settings == FlowSettings("net", 0.25)
     monkeypatch.setenv("GEX_FLOW_CONFIDENCE", "2")
     with pytest.raises(ServerConfigError, match="GEX_FLOW_CONFIDENCE"):
-        create_app(settings=settings, service=AnalysisService(source), warm=False)
+        ServerSettings.load(api_keys=(KEY,))
+    monkeypatch.setenv("GEX_FLOW_CONFIDENCE", "0.25")
+    monkeypatch.setenv("GEX_FLOW_RULE", "gross")
+    with pytest.raises(ServerConfigError, match="GEX_FLOW_RULE"):
+        ServerSettings.load(api_keys=(KEY,))
 
 
 def test_dates_in_the_bodies(busy: tuple[FlowService, FlowResult]) -> None:
