@@ -41,6 +41,12 @@ from data_adapters.settings import DEFAULT_DIV_YIELD, DEFAULT_RATE, Settings
 from engine.chain import RATE_BOUND, SCHEMA, ChainSnapshot
 from engine.settlement import quote_time, with_settlement
 
+HTTP_SETTING_KEYS: Final = (
+    "rate", "div_yield", "symbols", "timeout", "max_attempts", "max_pages", "deadline",
+    "max_body_bytes",
+)  # fmt: skip
+"""The settings every HTTP source reads (rates, symbols and the client's limits)."""
+
 OSI_PATTERN: Final = r"^(?P<root>[A-Z0-9.]+?)\s*(?P<yymmdd>\d{6})(?P<cp>[CP])(?P<strike>\d{8})$"
 OSI_RE: Final = re.compile(OSI_PATTERN)
 

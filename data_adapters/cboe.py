@@ -60,6 +60,7 @@ import polars as pl
 
 from data_adapters._frames import (
     DEFAULT_SYMBOLS,
+    HTTP_SETTING_KEYS,
     INDEX_SYMBOLS,
     chain_frame,
     foreign_roots,
@@ -87,7 +88,13 @@ from data_adapters.settings import DEFAULT_DIV_YIELD, DEFAULT_RATE, Settings
 from data_adapters.symbols import check_symbol, url_segment
 from engine.chain import ChainSnapshot
 
-__all__ = ["DEFAULT_BASE_URL", "CboeSource", "create", "parse_delayed_quotes"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "SETTING_KEYS",
+    "CboeSource",
+    "create",
+    "parse_delayed_quotes",
+]
 
 DEFAULT_BASE_URL: Final = "https://cdn.cboe.com/api/global/delayed_quotes/options"
 USER_AGENT: Final = (
@@ -328,6 +335,11 @@ class CboeSource:
             chain.underlying, chain.as_of, chain.fetched_at, chain.spot, chain.frame,
             chain.set_aside, chain.warnings,
         )  # fmt: skip
+
+
+SETTING_KEYS: Final = ("file", "base_url", *HTTP_SETTING_KEYS)
+"""The settings ``create`` reads (docs/configuration.md); ``gex --source-opt`` checks
+against them."""
 
 
 def create(settings: Settings) -> CboeSource:

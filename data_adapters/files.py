@@ -73,7 +73,14 @@ from data_adapters.symbols import check_symbol, folder_name
 from engine.chain import SCHEMA, ChainSnapshot
 from engine.errors import SchemaError
 
-__all__ = ["FORMATS", "HEADER_KEY", "FilesSource", "create", "default_root"]
+__all__ = [
+    "FORMATS",
+    "HEADER_KEY",
+    "SETTING_KEYS",
+    "FilesSource",
+    "create",
+    "default_root",
+]
 
 FORMATS: Final = ("parquet", "csv")
 HEADER_KEY: Final = "gex.snapshot"
@@ -418,6 +425,11 @@ class FilesSource:
 def _setting(settings: Settings, key: str, default: Any) -> Any:
     value = settings.get(key, default)
     return default if value in (None, "") else value
+
+
+SETTING_KEYS: Final = ("root", "format")
+"""The settings ``create`` reads (docs/configuration.md); ``gex --source-opt`` checks
+against them."""
 
 
 def create(settings: Settings) -> FilesSource:

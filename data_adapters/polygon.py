@@ -74,6 +74,7 @@ import polars as pl
 
 from data_adapters._frames import (
     DEFAULT_SYMBOLS,
+    HTTP_SETTING_KEYS,
     INDEX_SYMBOLS,
     OSI_RE,
     chain_frame,
@@ -107,6 +108,7 @@ __all__ = [
     "CONDITION_PRECEDENCE",
     "DEFAULT_BASE_URL",
     "POLYGON_CONDITIONS",
+    "SETTING_KEYS",
     "PolygonSource",
     "create",
 ]
@@ -455,6 +457,11 @@ def _join_trades(contract: str, trades: list[dict], quotes: list[dict]) -> pl.Da
         "ask",
     )
     return out.cast(TRADES_SCHEMA)  # type: ignore[arg-type]
+
+
+SETTING_KEYS: Final = ("api_key", "base_url", "auth", "max_dte", "strike_band", *HTTP_SETTING_KEYS)
+"""The settings ``create`` reads (docs/configuration.md); ``gex --source-opt`` checks
+against them."""
 
 
 def create(settings: Settings) -> PolygonSource:

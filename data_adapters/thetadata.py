@@ -73,6 +73,7 @@ import polars as pl
 
 from data_adapters._frames import (
     DEFAULT_SYMBOLS,
+    HTTP_SETTING_KEYS,
     INDEX_SYMBOLS,
     OSI_RE,
     chain_frame,
@@ -103,7 +104,13 @@ from data_adapters.symbols import check_symbol
 from data_adapters.thetadata_v2 import DEFAULT_V2_URL, V2Api, condition_expr
 from engine.chain import ChainSnapshot
 
-__all__ = ["DEFAULT_V3_URL", "ThetaDataSource", "V3Api", "create"]
+__all__ = [
+    "DEFAULT_V3_URL",
+    "SETTING_KEYS",
+    "ThetaDataSource",
+    "V3Api",
+    "create",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -379,6 +386,18 @@ class ThetaDataSource:
             return pl.concat(frames, how="vertical").sort("timestamp", "contract")
 
         return self._call(f"{text} trades", work)
+
+
+SETTING_KEYS: Final = (
+    "version",
+    "base_url",
+    "v2_base_url",
+    "greeks",
+    "max_dte",
+    *HTTP_SETTING_KEYS,
+)
+"""The settings ``create`` reads (docs/configuration.md); ``gex --source-opt`` checks
+against them."""
 
 
 def create(settings: Settings) -> ThetaDataSource:

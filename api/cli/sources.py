@@ -2,45 +2,18 @@
 (so that a mistyped ``--source-opt`` is an error, not silently ignored), where a network
 source fetches from, and the hint its failures carry.
 
-Known keys: a source module that defines ``SETTING_KEYS`` (the keys its ``create(settings)``
-reads) is the authority; until every module does, :data:`KNOWN_KEYS` lists them as
-docs/configuration.md does. Imports nothing heavy: the source module is imported only to read
+Known keys: each source module's ``SETTING_KEYS`` (the keys its ``create(settings)`` reads)
+is the one list. Imports nothing heavy: the source module is imported only to read
 ``SETTING_KEYS`` when a ``--source-opt`` is actually given.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
-from types import MappingProxyType
-from typing import Any, Final
+from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["HTTP_KEYS", "KNOWN_KEYS", "failure_hint", "fetch_notice", "known_keys"]
-
-HTTP_KEYS: Final = (
-    "rate", "div_yield", "symbols", "timeout", "max_attempts", "max_pages", "deadline",
-    "max_body_bytes",
-)  # fmt: skip
-"""The keys every HTTP source reads (``data_adapters._frames``: rates, symbols, the client)."""
-
-KNOWN_KEYS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
-    {
-        "demo": ("seed", "universe", "rate", "market_size", "clock"),
-        "files": ("root", "format"),
-        "store": ("root",),
-        "cboe": ("file", "base_url", *HTTP_KEYS),
-        "polygon": ("api_key", "base_url", "auth", "max_dte", "strike_band", *HTTP_KEYS),
-        "thetadata": ("version", "base_url", "v2_base_url", "greeks", "max_dte", *HTTP_KEYS),
-        "databento": (
-            "api_key", "key", "gateway", "base_url", "opra_dataset", "futures_dataset",
-            "equities_dataset", "opra_quotes_schema", "futures_quotes_schema",
-            "equities_quotes_schema", "futures_trades_schema", "quote_window",
-            "oi_lookback_days", *HTTP_KEYS,
-        ),
-    }
-)  # fmt: skip
-"""Source name -> the setting keys its ``create(settings)`` reads (docs/configuration.md)."""
+__all__ = ["failure_hint", "fetch_notice", "known_keys"]
 
 
 def known_keys(source: str) -> tuple[str, ...] | None:
@@ -51,11 +24,8 @@ def known_keys(source: str) -> tuple[str, ...] | None:
     name = source.strip().lower()
     if name not in REGISTRY:
         return None
-    declared = getattr(importlib.import_module(REGISTRY[name]), "SETTING_KEYS", None)
-    if declared is not None:
-        return tuple(sorted(str(k).lower() for k in declared))
-    keys = KNOWN_KEYS.get(name)
-    return None if keys is None else tuple(sorted(keys))
+    declared = importlib.import_module(REGISTRY[name]).SETTING_KEYS
+    return tuple(sorted(str(k).lower() for k in declared))
 
 
 def _host(url: str) -> str:

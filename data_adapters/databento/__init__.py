@@ -31,13 +31,25 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from data_adapters._frames import http_config_from, number_setting, rates_from, symbols_setting
+from data_adapters._frames import (
+    HTTP_SETTING_KEYS,
+    http_config_from,
+    number_setting,
+    rates_from,
+    symbols_setting,
+)
 from data_adapters.databento.checks import DEFAULT_GATEWAY, check_gateway, check_key
 from data_adapters.databento.source import DatabentoSource, Datasets
 from data_adapters.errors import SourceConfigError
 from data_adapters.settings import Settings
 
-__all__ = ["DEFAULT_GATEWAY", "DatabentoSource", "Datasets", "create"]
+__all__ = [
+    "DEFAULT_GATEWAY",
+    "SETTING_KEYS",
+    "DatabentoSource",
+    "Datasets",
+    "create",
+]
 
 _DATASET_RE: Final = re.compile(r"^[A-Z0-9]{2,16}\.[A-Z0-9]{2,16}$")
 _QUOTE_SCHEMAS: Final = {
@@ -72,6 +84,16 @@ def _schema(settings: Settings, key: str) -> str:
     if text not in allowed:
         raise SourceConfigError("databento", f"setting {key!r} must be one of {', '.join(allowed)}")
     return text
+
+
+SETTING_KEYS: Final = (
+    "api_key", "key", "gateway", "base_url", "opra_dataset", "futures_dataset",
+    "equities_dataset", "opra_quotes_schema", "futures_quotes_schema",
+    "equities_quotes_schema", "futures_trades_schema", "quote_window", "oi_lookback_days",
+    *HTTP_SETTING_KEYS,
+)  # fmt: skip
+"""The settings ``create`` reads (docs/configuration.md); ``gex --source-opt`` checks
+against them."""
 
 
 def create(settings: Settings) -> DatabentoSource:

@@ -21,6 +21,6 @@ The package, one concept per module:
 from __future__ import annotations
 
 from data_adapters.demo.market import MarketFrame
-from data_adapters.demo.source import DemoSource, create
+from data_adapters.demo.source import SETTING_KEYS, DemoSource, create
 
-__all__ = ["DemoSource", "MarketFrame", "create"]
+__all__ = ["SETTING_KEYS", "DemoSource", "MarketFrame", "create"]

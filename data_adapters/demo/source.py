@@ -52,7 +52,7 @@ from data_adapters.errors import (
 from data_adapters.settings import DEFAULT_RATE, Settings
 from engine.chain import ChainSnapshot
 
-__all__ = ["UNIVERSES", "DemoSource", "create"]
+__all__ = ["SETTING_KEYS", "UNIVERSES", "DemoSource", "create"]
 
 UNIVERSES: Final = ("standard", "market")
 
@@ -242,6 +242,11 @@ def _clock(settings: Settings) -> datetime | None:
             f"(e.g. 2026-11-20T15:00:00Z), not {raw!r}",
         )
     return value
+
+
+SETTING_KEYS: Final = ("seed", "universe", "rate", "market_size", "clock")
+"""The settings ``create`` reads (docs/configuration.md); ``gex --source-opt`` checks
+against them."""
 
 
 def create(settings: Settings) -> DemoSource:

@@ -53,6 +53,8 @@ As a source (``get_source("store", root=...)``; settings ``root``, or ``GEX_STOR
 
 from __future__ import annotations
 
+from typing import Final
+
 from data_adapters.settings import Settings
 from data_adapters.store.backfill import (
     BackfillProgress,
@@ -84,6 +86,7 @@ from data_adapters.store.writer import Recovery, StoreWriter
 __all__ = [
     "HISTORY_SCHEMA",
     "SCHEMA_VERSION",
+    "SETTING_KEYS",
     "STORE_ENV",
     "BackfillProgress",
     "BackfillResult",
@@ -113,6 +116,11 @@ __all__ = [
     "sessions_between",
     "summarize",
 ]
+
+
+SETTING_KEYS: Final = ("root",)
+"""The settings ``create`` reads (docs/configuration.md); ``gex --source-opt`` checks
+against them."""
 
 
 def create(settings: Settings) -> SnapshotStore:

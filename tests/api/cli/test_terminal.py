@@ -30,8 +30,9 @@ from api.cli.console import PIPE_CHART_WIDTH, when
 from api.cli.lazy import GexApp, metric_names
 from api.cli.render import fixed, money, pct, scan_table
 from api.cli.render_store import history_table
-from api.cli.sources import KNOWN_KEYS, known_keys
+from api.cli.sources import known_keys
 from api.views import SCAN_SORTS
+from data_adapters import REGISTRY
 from engine.exposure.metrics import METRICS
 from tests.api.cli.frozen import CLOCK, cached_build, freeze, gex, lines_of, one_line_error
 
@@ -278,8 +279,9 @@ def _source_texts(source: str) -> str:
     return "".join(p.read_text("utf-8") for p in paths if p.is_file())
 
 
-@pytest.mark.parametrize("source", sorted(KNOWN_KEYS))
+@pytest.mark.parametrize("source", sorted(REGISTRY))
 def test_the_known_keys_are_read_by_the_source(source: str) -> None:
+    """Every source declares the settings its ``create`` reads, and reads every one."""
     text = _source_texts(source)
     keys = known_keys(source)
     assert keys is not None
