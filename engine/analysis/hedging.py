@@ -39,7 +39,8 @@ from numba import prange
 
 from engine._jit import kernel, use_twins
 from engine._math import ncdf
-from engine.analysis.profile import check_spot, contract_arrays
+from engine.analysis.contracts import Contracts, contracts_of
+from engine.analysis.profile import ContractTerms, check_spot, contract_terms
 from engine.greeks.twins import ncdf_twin
 from engine.typing import FloatArray, IntArray
 
@@ -51,6 +52,7 @@ __all__ = [
     "hedge_delta_kernel",
     "hedge_delta_twin",
     "hedge_terms",
+    "hedge_terms_of",
     "hedging_estimate",
     "signed_moves",
 ]
@@ -102,6 +104,16 @@ class HedgeTerms:
         )
 
 
+def hedge_terms_of(c: Contracts | ContractTerms, spot: float) -> HedgeTerms:
+    """Precompute the terms of ``D(S')`` of the contracts ``c`` (one underlying) around
+    ``spot``; the weight is each contract's dealer ``position``."""
+    s = check_spot(spot)
+    base = c if isinstance(c, ContractTerms) else contract_terms(c)
+    phi = np.where(base.is_call, 1.0, -1.0)
+    coef = base.position * base.multiplier * phi * base.carry_df
+    return HedgeTerms(s, base.size, base.index, base.shift, base.inv_vst, phi, coef)
+
+
 def hedge_terms(
     spot: float,
     underlying_price: npt.ArrayLike,
@@ -114,16 +126,9 @@ def hedge_terms(
     multiplier: npt.ArrayLike,
     is_call: npt.ArrayLike,
 ) -> HedgeTerms:
-    """Precompute the terms of ``D(S')`` (arrays broadcast to one 1-D length)."""
-    s = check_spot(spot)
-    c, (calls,) = contract_arrays(
-        underlying_price, strike, t, vol, rate, carry, weight, multiplier, is_call
-    )
-    phi = np.where(calls.astype(np.bool_), 1.0, -1.0)
-    shift = np.log(c.underlying / c.strike) + (c.carry + 0.5 * c.vol * c.vol) * c.t
-    inv_vst = 1.0 / (c.vol * np.sqrt(c.t))
-    coef = c.weight * c.multiplier * phi * np.exp((c.carry - c.rate) * c.t)
-    return HedgeTerms(s, c.size, c.index, shift, inv_vst, phi, coef)
+    """:func:`hedge_terms_of` of contracts given as arrays (broadcast to one 1-D length)."""
+    c = contracts_of(underlying_price, strike, t, vol, rate, carry, weight, multiplier, is_call)
+    return hedge_terms_of(c, spot)
 
 
 @kernel()

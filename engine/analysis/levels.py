@@ -19,7 +19,10 @@ zero_dte_magnet     on the table of contracts settling today: argmax of |net GEX
 
 Ties: when several strikes share the extreme value exactly, the one nearest spot wins; when
 two tied strikes are equally far from spot (one below, one above), the lower one. Rows whose
-value is null or not finite are ignored. An empty table gives ``None`` everywhere.
+value is null or not finite are ignored. An empty table gives ``None`` everywhere. The rule
+is written once, as the segmented kernel :func:`engine.analysis.segmented.pick_strikes`
+(a market's walls pick every underlying's in one call); :func:`levels_of` takes the table's
+columns as arrays.
 
 Max pain (:func:`max_pain`) works on the contracts of one expiry: the candidate settlement
 prices are the expiry's strikes, and the payout to holders at a price ``P`` is
@@ -35,17 +38,20 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from engine.typing import FloatArray
+from engine.analysis.segmented import pick_strikes
+from engine.typing import FloatArray, IntArray
 
 __all__ = [
     "StrikeLevels",
     "call_wall",
     "highest_oi_strike",
+    "levels_of",
     "max_negative_gamma",
     "max_pain",
     "max_positive_gamma",
     "put_wall",
     "strike_levels",
+    "walls",
     "zero_dte_magnet",
 ]
 
@@ -71,23 +77,55 @@ def _pick(strike: FloatArray, score: FloatArray, spot: float) -> float | None:
 
     Rows with a non-finite strike or score, and scores ``<= 0``, are never chosen.
     """
-    usable = np.isfinite(strike) & np.isfinite(score) & (score > 0.0)
-    if not usable.any():
-        return None
-    k = strike[usable]
-    s = score[usable]
-    tied = k[s == s.max()]
-    distance = np.abs(tied - spot)
-    nearest = tied[distance == distance.min()]
-    return float(nearest.min())
+    one = np.zeros(1, dtype=np.int64)
+    k = np.ascontiguousarray(strike, dtype=np.float64)
+    chosen = pick_strikes(
+        one, one + k.shape[0], k, np.ascontiguousarray(score, dtype=np.float64), np.array([spot])
+    )
+    return None if np.isnan(chosen[0]) else float(chosen[0])
 
 
 def _pick_side(strike: FloatArray, score: FloatArray, spot: float, above: bool) -> float | None:
     """:func:`_pick` among the strikes on one side of spot (inclusive); all strikes when that
     side has no positive score."""
-    side = strike >= spot if above else strike <= spot
-    chosen = _pick(strike, np.where(side, score, np.nan), spot)
-    return chosen if chosen is not None else _pick(strike, score, spot)
+    one = np.zeros(1, dtype=np.int64)
+    k = np.ascontiguousarray(strike, dtype=np.float64)
+    chosen = _sided(one, one + k.shape[0], k, score, np.array([spot]), above)[0]
+    return None if np.isnan(chosen) else float(chosen)
+
+
+def _sided(
+    starts: IntArray,
+    stops: IntArray,
+    strike: FloatArray,
+    score: FloatArray,
+    spots: FloatArray,
+    above: bool,
+) -> FloatArray:
+    """Per segment of strikes (``starts``/``stops``, spot ``spots[u]``): the strike with the
+    largest positive score at or above (``above``) or at or below spot, else anywhere."""
+    spot_of = np.repeat(spots, stops - starts)
+    side = strike >= spot_of if above else strike <= spot_of
+    s = np.ascontiguousarray(score, dtype=np.float64)
+    wall = pick_strikes(starts, stops, strike, np.where(side, s, np.nan), spots)
+    anywhere = pick_strikes(starts, stops, strike, s, spots)
+    return np.where(np.isfinite(wall), wall, anywhere)
+
+
+def walls(
+    starts: IntArray,
+    stops: IntArray,
+    strike: FloatArray,
+    call_gex: FloatArray,
+    put_gex: FloatArray,
+    spots: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """``call_wall`` and ``put_wall`` (NaN: none) of every underlying of a per-strike table
+    whose strikes of underlying ``u`` are ``starts[u] .. stops[u]`` (ascending)."""
+    return (
+        _sided(starts, stops, strike, call_gex, spots, above=True),
+        _sided(starts, stops, strike, -put_gex, spots, above=False),
+    )
 
 
 def call_wall(table: pl.DataFrame, spot: float) -> float | None:
@@ -129,17 +167,45 @@ def zero_dte_magnet(zero_dte_table: pl.DataFrame, spot: float) -> float | None:
     )
 
 
+def levels_of(
+    strike: FloatArray,
+    call_gex: FloatArray,
+    put_gex: FloatArray,
+    net_gex: FloatArray,
+    open_interest: FloatArray,
+    spot: float,
+    zero_dte: tuple[FloatArray, FloatArray] | None = None,
+) -> StrikeLevels:
+    """Every table-based level from the table's columns as arrays (one entry per strike;
+    ``open_interest`` = call OI + put OI); ``zero_dte``: the 0DTE table's strikes and net
+    GEX, or None."""
+    with np.errstate(invalid="ignore"):
+        magnet = None if zero_dte is None else _pick(zero_dte[0], np.abs(zero_dte[1]), spot)
+        return StrikeLevels(
+            call_wall=_pick_side(strike, call_gex, spot, above=True),
+            put_wall=_pick_side(strike, -put_gex, spot, above=False),
+            max_positive_gamma=_pick(strike, net_gex, spot),
+            max_negative_gamma=_pick(strike, -net_gex, spot),
+            highest_oi_strike=_pick(strike, open_interest, spot),
+            zero_dte_magnet=magnet,
+        )
+
+
 def strike_levels(
     table: pl.DataFrame, spot: float, zero_dte_table: pl.DataFrame | None = None
 ) -> StrikeLevels:
     """Every table-based level; ``zero_dte_magnet`` is ``None`` without a 0DTE table."""
-    return StrikeLevels(
-        call_wall=call_wall(table, spot),
-        put_wall=put_wall(table, spot),
-        max_positive_gamma=max_positive_gamma(table, spot),
-        max_negative_gamma=max_negative_gamma(table, spot),
-        highest_oi_strike=highest_oi_strike(table, spot),
-        zero_dte_magnet=None if zero_dte_table is None else zero_dte_magnet(zero_dte_table, spot),
+    zero = None
+    if zero_dte_table is not None:
+        zero = (_column(zero_dte_table, "strike"), _column(zero_dte_table, "net_gex"))
+    return levels_of(
+        _column(table, "strike"),
+        _column(table, "call_gex"),
+        _column(table, "put_gex"),
+        _column(table, "net_gex"),
+        _column(table, "call_oi") + _column(table, "put_oi"),
+        spot,
+        zero,
     )
 
 

@@ -3,10 +3,10 @@
 A market is one canonical contract frame (:data:`engine.chain.SCHEMA`) holding all
 underlyings' chains contiguously — rows ``offsets[u] .. offsets[u + 1]`` are underlying
 ``u`` — plus per-underlying ``symbols``, ``spots`` and ``div_yields``, one ``as_of`` and one
-``rate`` (the demo source's ``market()`` returns exactly that). Calling
-:func:`engine.analysis.single.analyze` once per underlying costs tens of milliseconds of Python and
-polars overhead each (minutes for ~6,000 underlyings); here every stage runs once over the
-whole market, and per-underlying results come from segment reductions and segmented kernels.
+``rate`` (the demo source's ``market()`` returns exactly that). Every stage runs once over
+the whole market, and per-underlying results come from segment reductions and segmented
+kernels. :func:`engine.analysis.single.analyze` runs the same stages on one chain as a
+market of one underlying (:mod:`engine.analysis.stages`), so the two agree by construction.
 
 Per underlying the numbers have the definitions of ``engine.analyze(snapshot)`` with the
 ``native`` preset and default options (docs/conventions.md), and equal them up to the order of
@@ -23,12 +23,14 @@ validate            header checks and the validator's row rules on the whole fra
                     (:mod:`engine.chain.market`)
 time_forward_iv     T, implied forwards, IV solving and the smile fill (:mod:`engine.pricing.rows`)
 greeks              one :func:`engine.greeks.dealer_greeks` call over every priced contract
+                    (:class:`engine.analysis.contracts.Contracts`)
 exposures           one :func:`engine.exposure.dealer.contract_exposures` call, per-underlying totals
                     and the 0DTE block by segment reductions
-strikes             the per-(underlying, strike) table (sort by strike within each underlying,
-                    ``numpy.add.reduceat`` over the segments)
+strikes             the per-(underlying, strike) table (strikes grouped by hashing within each
+                    underlying, sums by the segmented kernel)
 profile             the profile terms and every underlying's ±``grid_widths[0]`` grid and spot
 flip                brackets, widening for the underlyings that need it, refinement, crossings
+                    (:func:`engine.analysis.flip.search`)
 levels              call and put walls, the regime, and the assembly of the result frames
 ==================  ==========================================================================
 
@@ -42,7 +44,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -53,17 +55,19 @@ import numpy.typing as npt
 import polars as pl
 
 from engine.analysis.flip import DEFAULT_POINTS, DEFAULT_TOL, DEFAULT_WIDTHS
-from engine.analysis.market_flip import find_market_crossings, grid_levels, profile_at
+from engine.analysis.levels import walls
 from engine.analysis.options import parse_options
-from engine.analysis.profile import profile_terms
-from engine.analysis.segmented import pick_strikes, strike_sums
+from engine.analysis.stages import (
+    StrikeSums,
+    priced_contracts,
+    profile_grid,
+    segment_sum,
+    strike_sums_of,
+)
 from engine.analysis.zero_dte import new_york_date
 from engine.chain.market import STATUS_NAMES, Status, epoch_day, market_rows, segment_bounds
-from engine.chain.segments import argsort_within
 from engine.errors import ConfigurationError, OptionError
-from engine.exposure.dealer import contract_exposures, dealer_positions
 from engine.exposure.metrics import METRICS, Exposures
-from engine.greeks import dealer_greeks
 from engine.pricing.rows import price_market
 from engine.pricing.smile import SMILE_SOURCE_NAMES
 from engine.typing import FloatArray, IntArray
@@ -160,35 +164,14 @@ def _check_options(
     return options.grid_widths
 
 
-def _segment_sum(values: FloatArray, starts: IntArray, stops: IntArray) -> FloatArray:
-    """Sum of ``values[starts[u]:stops[u]]`` per segment (segments tile the array in order)."""
-    out = np.zeros(starts.shape[0])
-    filled = stops > starts
-    if filled.any():
-        out[filled] = np.add.reduceat(values, starts[filled])
-    return out
-
-
-def _strike_table(
-    uid: IntArray,
-    starts: IntArray,
-    stops: IntArray,
-    strike: FloatArray,
-    is_call: npt.NDArray[np.bool_],
-    ex: Exposures,
-) -> pl.DataFrame:
-    """One row per (underlying, strike), ascending: call/put/net GEX and net DEX/VEX/CHEX."""
-    order = argsort_within(starts, stops, np.zeros(strike.shape[0], dtype=np.int64), strike)
-    u, k = uid[order], strike[order]
-    new = np.ones(order.shape[0], dtype=np.bool_)
-    new[1:] = (u[1:] != u[:-1]) | (k[1:] != k[:-1])
-    heads = np.flatnonzero(new)
-    bounds = np.append(heads, order.shape[0]).astype(np.int64)
-    sums = strike_sums(bounds, order, is_call, np.stack([ex[m.name] for m in METRICS]))
-    columns: dict[str, object] = {"underlying": u[heads], "strike": k[heads]}
+def _strike_table(ex: Exposures, sums_of: Callable[[FloatArray], StrikeSums]) -> pl.DataFrame:
+    """One row per (underlying, strike), ascending: call/put/net of every metric."""
+    sums = sums_of(np.stack([ex[m.name] for m in METRICS]))
+    columns: dict[str, object] = {"underlying": sums.uid, "strike": sums.strike}
     for j, metric in enumerate(METRICS):
         call, put, net = metric.columns()
-        columns[call], columns[put], columns[net] = sums[0, j], sums[1, j], sums[0, j] + sums[1, j]
+        columns[call], columns[put] = sums.sums[0, j], sums.sums[1, j]
+        columns[net] = sums.sums[0, j] + sums.sums[1, j]
     return pl.DataFrame(columns)
 
 
@@ -295,21 +278,16 @@ def analyze_market(
     p = price_market(r, spot, q, as_of_utc, rate, forward)
     lap("time_forward_iv")
 
-    keep = p.keep
-    U, K, C = r.underlying_price[keep], r.strike[keep], r.is_call[keep]
-    M, OI = r.multiplier[keep], r.open_interest[keep]
-    g = dealer_greeks(U, K, p.t, p.rate, p.carry, p.iv, C)
+    c = priced_contracts(r, p, dealer_model)
+    g = c.greeks()
     lap("greeks")
 
-    ex = contract_exposures(
-        g, open_interest=OI, multiplier=M, underlying_price=U, is_call=C, dealer_model=dealer_model
-    )
-    weight = dealer_positions(dealer_model, C, OI)
+    ex = c.exposures(g)
     out: dict[str, FloatArray] = {
-        f"net_{name}": _segment_sum(values, p.starts, p.stops) for name, values in ex.items()
+        f"net_{name}": segment_sum(values, p.starts, p.stops) for name, values in ex.items()
     }
-    today = r.expiration_day[keep] == epoch_day(new_york_date(as_of))
-    zero = _segment_sum(np.where(today, ex.gex, 0.0), p.starts, p.stops)
+    today = c.expiration_day == epoch_day(new_york_date(as_of))
+    zero = segment_sum(np.where(today, ex.gex, 0.0), p.starts, p.stops)
     total = out["net_gex"]
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = 100.0 * zero / total
@@ -319,51 +297,35 @@ def analyze_market(
     )
     lap("exposures")
 
-    strikes = _strike_table(p.uid, p.starts, p.stops, K, C, ex)
+    strikes = _strike_table(ex, lambda values: strike_sums_of(c, values))
     lap("strikes")
 
     n = r.n_underlyings
     status = r.status.copy()
     status[(status == Status.OK) & (p.stops == p.starts)] = Status.NO_IV
     active = np.flatnonzero(status == Status.OK).astype(np.int64)
-    terms = profile_terms(1.0, U, K, p.t, p.iv, p.rate, p.carry, weight, M)
-    lo, hi = segment_bounds(p.uid[terms.index], n)
-    first = grid_levels(spot[active], widths[0], grid_points)
-    values = profile_at(
-        terms,
-        lo[active],
-        hi[active],
-        np.concatenate([first, spot[active, None]], axis=1),
-        spot[active],
-    )
-    at_spot = np.zeros(n)
-    at_spot[active] = values[:, -1]
+    grid = profile_grid(c, spot, active, widths[0], grid_points)
+    at_spot = grid.at_spot
     lap("profile")
 
-    flips = find_market_crossings(
-        terms, lo, hi, spot, active, values[:, :-1], widths=widths, points=grid_points, tol=tol
-    )
+    flips = grid.crossings(widths, grid_points, tol)
     out["gamma_flip"] = flips.flip
     lap("flip")
 
     t_starts, t_stops = segment_bounds(strikes["underlying"].to_numpy(), n)
-    k = strikes["strike"].to_numpy()
-    k_spot = spot[strikes["underlying"].to_numpy()]
-    for name, score, side in (
-        ("call_wall", strikes["call_gex"].to_numpy(), k >= k_spot),
-        ("put_wall", -strikes["put_gex"].to_numpy(), k <= k_spot),
-    ):  # the wall on its side of spot; any strike when that side has none (engine.analysis.levels)
-        wall = pick_strikes(t_starts, t_stops, k, np.where(side, score, np.nan), spot)
-        anywhere = pick_strikes(t_starts, t_stops, k, score, spot)
-        out[name] = np.where(np.isfinite(wall), wall, anywhere)
-    reasons = r.excluded.vstack(
+    out["call_wall"], out["put_wall"] = walls(
+        t_starts, t_stops, strikes["strike"].to_numpy(), strikes["call_gex"].to_numpy(),
+        strikes["put_gex"].to_numpy(), spot,
+    )  # fmt: skip
+    base = r.excluded
+    reasons = base.vstack(
         pl.DataFrame(
             {
                 "underlying": np.flatnonzero(p.no_iv),
                 "reason": "no_iv",
                 "count": p.no_iv[p.no_iv > 0],
             },
-            schema=r.excluded.schema,
+            schema=base.schema,
         )
     ).sort("underlying", maintain_order=True)
     excluded_n = np.bincount(

@@ -32,11 +32,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
+import numpy as np
 import polars as pl
 
+from engine.chain.market import epoch_day
 from engine.errors import OptionError
 from engine.exposure.dealer import DEALER_MODELS
 from engine.pricing.forward import FORWARD_MODES
+from engine.typing import BoolArray, FloatArray, IntArray
 
 __all__ = [
     "OPTION_NAMES",
@@ -44,6 +47,7 @@ __all__ = [
     "AnalysisOptions",
     "parse_options",
     "restrict",
+    "restrict_mask",
 ]
 
 PROFILE_CHOICES: Final = ("all", "ex_0dte", "ex_next_expiry")
@@ -138,13 +142,43 @@ def parse_options(raw: Mapping[str, object]) -> tuple[AnalysisOptions, dict[str,
     return options, rest
 
 
+def restrict_mask(
+    expiration_day: IntArray,
+    strike: FloatArray,
+    open_interest: FloatArray,
+    options: AnalysisOptions,
+    valid_strike: BoolArray | None = None,
+) -> BoolArray:
+    """Per contract (arrays: days since 1970-01-01, strikes, open interest with NaN as
+    none): in the asked ``expiration`` (all without one) and at a strike with at least
+    ``min_oi`` contracts of open interest (calls and puts together). ``valid_strike``: False
+    for a null strike (never kept by ``min_oi``)."""
+    keep = np.ones(strike.shape[0], dtype=np.bool_)
+    if options.expiration is not None:
+        keep = expiration_day == epoch_day(options.expiration)
+    if options.min_oi > 0 and keep.any():
+        if valid_strike is not None:
+            keep &= valid_strike
+        at = np.flatnonzero(keep)
+        grid, where = np.unique(strike[at], return_inverse=True)
+        oi = open_interest[at]
+        sums = np.bincount(where, weights=np.where(np.isnan(oi), 0.0, oi), minlength=grid.size)
+        keep[at] = sums[where] >= options.min_oi
+    return keep
+
+
 def restrict(frame: pl.DataFrame, options: AnalysisOptions) -> pl.DataFrame:
     """The rows of ``frame`` in the asked ``expiration`` (all without one) whose strike has
     at least ``min_oi`` contracts of open interest (calls and puts together)."""
-    if options.expiration is not None:
-        frame = frame.filter(pl.col("expiration") == options.expiration)
-    if options.min_oi > 0 and frame.height:
-        oi = frame.group_by("strike").agg(pl.col("open_interest").sum().alias("_oi"))
-        keep = oi.filter(pl.col("_oi") >= options.min_oi)["strike"]
-        frame = frame.filter(pl.col("strike").is_in(keep.implode()))
-    return frame
+    if options.expiration is None and options.min_oi <= 0:
+        return frame
+    day = frame["expiration"].to_physical().cast(pl.Int64).fill_null(-(2**40)).to_numpy()
+    strike = frame["strike"]
+    keep = restrict_mask(
+        day,
+        strike.to_numpy().astype(np.float64),
+        frame["open_interest"].to_numpy().astype(np.float64),
+        options,
+        None if not strike.null_count() else ~strike.is_null().to_numpy(),
+    )
+    return frame.filter(pl.Series(keep))

@@ -1,7 +1,8 @@
-"""Segmented Numba kernels of the whole-market analysis (:mod:`engine.analysis.market`).
+"""Segmented Numba kernels of the analysis (:mod:`engine.analysis.single`, :mod:`engine.analysis.market`).
 
-The market's contracts are grouped by underlying: the contracts of underlying ``u`` occupy
-one contiguous range ``[starts[u], stops[u])`` of every per-contract array (a *segment*).
+Contracts are grouped by underlying (a single chain is one underlying): the contracts of
+underlying ``u`` occupy one contiguous range ``[starts[u], stops[u])`` of every
+per-contract array (a *segment*).
 Each kernel here solves many small independent problems — one per segment — in one compiled
 call, in parallel over segments or over fixed-size work items, and has a plain-Python twin
 (the same algorithm and loop order; ``math.exp`` where the kernel uses the vectorizable
@@ -10,8 +11,11 @@ call, in parallel over segments or over fixed-size work items, and has a plain-P
 
 ===========================  ================================================================
 :func:`segment_profile`      the gamma profile of every row of evaluation points over its own
-                             segment of contracts (grid rows, refinement brackets)
-:func:`strike_sums`          per (underlying, strike) segment: call and put sums of every metric
+                             segment of contracts (grid rows, refinement brackets): the one
+                             profile kernel of the engine
+:func:`strike_groups`        per underlying, its rows grouped by strike (hashing, then a sort
+                             of the distinct strikes only)
+:func:`strike_sums`          per (underlying, strike) group: call and put sums of every metric
 :func:`pick_strikes`         per segment, the strike with the largest positive score, ties
                              nearest spot, then the lower strike (the rule of
                              :mod:`engine.analysis.levels`)
@@ -28,21 +32,25 @@ import math
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 from numba import prange
 
 from engine._jit import kernel, use_twins
 from engine._math import exp_constants, exp_neg_
-from engine.analysis.profile import LANES
 from engine.typing import BoolArray, FloatArray, IntArray
 
 __all__ = [
     "BLOCK",
+    "LANES",
     "pick_strikes",
     "pick_strikes_kernel",
     "pick_strikes_twin",
     "segment_profile",
     "segment_profile_kernel",
     "segment_profile_twin",
+    "strike_groups",
+    "strike_groups_kernel",
+    "strike_groups_twin",
     "strike_sums",
     "strike_sums_kernel",
     "strike_sums_twin",
@@ -50,7 +58,11 @@ __all__ = [
 ]
 
 BLOCK: Final = 256
-"""Contracts per work item of the profile kernel (as :data:`engine.analysis.profile.BLOCK`)."""
+"""Contracts per work item of the profile kernel: partial sums are kept per item and added
+in item order, so results do not depend on the number of threads."""
+LANES: Final = 8
+"""Evaluation points per vector (AVX-512 doubles; a multiple of AVX2's 4): rows of points
+are padded to whole vectors, since a partial vector would run the scalar remainder loop."""
 
 
 # --- gamma profile over segments --------------------------------------------------------
@@ -151,8 +163,8 @@ def segment_profile(
     """The profile at the points ``x`` (R × L, ``x = S'/spot``) of row ``r`` over contracts
     ``[lo[r], hi[r])`` of the term arrays; USD per 1 % move, shape (R, L).
 
-    ``x`` must be finite and positive. Rows are padded to whole vectors of
-    :data:`engine.analysis.profile.LANES` points (dummy points at ``x = 1``) for the kernel.
+    ``x`` must be finite and positive. Rows are padded to whole vectors of :data:`LANES`
+    points (dummy points at ``x = 1``) for the kernel.
     """
     R, L = x.shape
     width = -(-L // LANES) * LANES
@@ -170,50 +182,154 @@ def segment_profile(
 # --- per-strike sums and levels ----------------------------------------------------------
 
 
+_MIX: Final = -7046029254386353131  # 0x9E3779B97F4A7C15 as int64: mixes a strike's bits
+
+
 @kernel()
-def strike_sums_kernel(bounds, order, is_call, values, out):  # type: ignore[no-untyped-def]
-    """Segment ``s`` is rows ``order[bounds[s] : bounds[s + 1]]``; ``out[0, m, s]`` and
-    ``out[1, m, s]`` are the call and the put sums of ``values[m]`` over it (in that row
-    order)."""
+def strike_groups_kernel(starts, stops, strike, bits, local, head, count):  # type: ignore[no-untyped-def]
+    """Per segment ``[a, b) = [starts[r], stops[r])``: ``local[i]`` the rank of row ``i``'s
+    strike among the segment's distinct strikes (ascending), ``head[a + s]`` the first row
+    with the ``s``-th strike, ``count[r]`` the number of distinct strikes.
+
+    Distinct strikes are found with an open-addressing table over the strikes' bits
+    (``bits``: ``strike`` viewed as int64), then only they are sorted: linear in the rows.
+    """
+    for r in prange(starts.shape[0]):
+        a = starts[r]
+        b = stops[r]
+        first = np.empty(b - a, dtype=np.int64)
+        size = 256  # a small table first (it stays in L1); four times larger while over half full
+        shift = 56  # 64 - log2(size): the top bits of the product (they depend on every bit)
+        while True:
+            mask = size - 1
+            table = np.full(size, -1, dtype=np.int64)
+            k = 0
+            full = False
+            for i in range(a, b):
+                h = ((bits[i] * _MIX) >> shift) & mask
+                while True:
+                    j = table[h]
+                    if j < 0:
+                        table[h] = i
+                        local[i] = k
+                        first[k] = i
+                        k += 1
+                        break
+                    if strike[j] == strike[i]:
+                        local[i] = local[j]
+                        break
+                    h = (h + 1) & mask
+                if 2 * k > size:
+                    full = True
+                    break
+            if not full:
+                break
+            size *= 4
+            shift -= 2
+        keys = np.empty(k)
+        for s in range(k):
+            keys[s] = strike[first[s]]
+        order = np.argsort(keys)
+        rank = np.empty(k, dtype=np.int64)
+        for s in range(k):
+            rank[order[s]] = s
+            head[a + s] = first[order[s]]
+        for i in range(a, b):
+            local[i] = rank[local[i]]
+        count[r] = k
+
+
+def strike_groups_twin(
+    starts: IntArray,
+    stops: IntArray,
+    strike: FloatArray,
+    bits: IntArray,
+    local: IntArray,
+    head: IntArray,
+    count: IntArray,
+) -> None:
+    """Plain-Python twin of :func:`strike_groups_kernel` (a dict per segment)."""
+    for r in range(starts.shape[0]):
+        a, b = int(starts[r]), int(stops[r])
+        first: dict[float, int] = {}
+        for i in range(a, b):
+            first.setdefault(float(strike[i]), i)
+        ranked = sorted(first)
+        rank = {x: s for s, x in enumerate(ranked)}
+        for s, x in enumerate(ranked):
+            head[a + s] = first[x]
+        for i in range(a, b):
+            local[i] = rank[float(strike[i])]
+        count[r] = len(ranked)
+
+
+def strike_groups(
+    starts: IntArray, stops: IntArray, strike: FloatArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Group the rows of each segment by strike: ``(group, owner, head)`` — ``group[i]`` the
+    group of row ``i``, groups numbered by (segment, strike) ascending; per group its
+    segment ``owner`` and first row ``head``. Strikes must not be NaN."""
+    n = strike.shape[0]
+    k = np.ascontiguousarray(strike, dtype=np.float64)
+    local = np.zeros(n, dtype=np.int64)
+    head = np.zeros(n, dtype=np.int64)
+    count = np.zeros(starts.shape[0], dtype=np.int64)
+    if n and starts.shape[0]:
+        run = strike_groups_twin if use_twins() else strike_groups_kernel
+        run(starts, stops, k, k.view(np.int64), local, head, count)
+    offsets = np.cumsum(count) - count
+    owner = np.repeat(np.arange(starts.shape[0], dtype=np.int64), count)
+    within = np.arange(owner.shape[0], dtype=np.int64) - offsets[owner]
+    group = local + np.repeat(offsets, stops - starts)
+    return group, owner, head[starts[owner] + within]
+
+
+@kernel()
+def strike_sums_kernel(starts, stops, group, is_call, values, out):  # type: ignore[no-untyped-def]
+    """``out[0, m, g]`` / ``out[1, m, g]``: the call / put sum of ``values[m]`` over the rows
+    of group ``g``, added in row order; parallel over segments (whose groups are their own).
+    Works for float and integer ``values`` (exact sums of counts)."""
     n_metrics = values.shape[0]
-    for s in prange(bounds.shape[0] - 1):
-        for m in range(n_metrics):
-            calls = 0.0
-            puts = 0.0
-            row = values[m]
-            for j in range(bounds[s], bounds[s + 1]):
-                i = order[j]
-                if is_call[i]:
-                    calls += row[i]
-                else:
-                    puts += row[i]
-            out[0, m, s] = calls
-            out[1, m, s] = puts
+    for r in prange(starts.shape[0]):
+        for i in range(starts[r], stops[r]):
+            g = group[i]
+            side = 0 if is_call[i] else 1
+            for m in range(n_metrics):
+                out[side, m, g] += values[m, i]
 
 
 def strike_sums_twin(
-    bounds: IntArray, order: IntArray, is_call: BoolArray, values: FloatArray, out: FloatArray
+    starts: IntArray,
+    stops: IntArray,
+    group: IntArray,
+    is_call: BoolArray,
+    values: npt.NDArray[np.generic],
+    out: npt.NDArray[np.generic],
 ) -> None:
     """Plain-Python twin of :func:`strike_sums_kernel` (the same loop)."""
-    for s in range(bounds.shape[0] - 1):
-        for m in range(values.shape[0]):
-            sums = [0.0, 0.0]
-            for j in range(int(bounds[s]), int(bounds[s + 1])):
-                i = order[j]
-                sums[0 if is_call[i] else 1] += float(values[m, i])
-            out[0, m, s], out[1, m, s] = sums
+    for r in range(starts.shape[0]):
+        for i in range(int(starts[r]), int(stops[r])):
+            side = 0 if is_call[i] else 1
+            for m in range(values.shape[0]):
+                out[side, m, group[i]] += values[m, i]
 
 
 def strike_sums(
-    bounds: IntArray, order: IntArray, is_call: BoolArray, values: FloatArray
-) -> FloatArray:
-    """(2 × M × S): call and put sums of each row of ``values`` (M × n, one row per metric)
-    per strike segment."""
-    values = np.ascontiguousarray(values, dtype=np.float64)
-    out = np.zeros((2, values.shape[0], max(bounds.shape[0] - 1, 0)))
-    if out.shape[2]:
+    starts: IntArray,
+    stops: IntArray,
+    group: IntArray,
+    n_groups: int,
+    is_call: BoolArray,
+    values: npt.NDArray[np.generic],
+) -> npt.NDArray[np.generic]:
+    """(2 × M × G): call and put sums of each row of ``values`` (M × n, one row per metric;
+    float64 or int64) per group of :func:`strike_groups`."""
+    kind = np.int64 if values.dtype.kind in "iu" else np.float64
+    v = np.ascontiguousarray(values, dtype=kind)
+    out = np.zeros((2, v.shape[0], n_groups), dtype=kind)
+    if n_groups and v.shape[1]:
         run = strike_sums_twin if use_twins() else strike_sums_kernel
-        run(bounds, order, is_call, values, out)
+        run(starts, stops, group, is_call, v, out)
     return out
 
 

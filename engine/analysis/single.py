@@ -1,11 +1,17 @@
 """``engine.analyze``: everything a dealer-positioning user reads off one chain (docs/conventions.md).
 
-``analyze(snapshot, preset="native", **overrides) -> Analysis`` runs the priced-chain
-pipeline (:mod:`engine.pricing.chain`), restricts it to the requested expirations and strikes,
-and computes the per-strike tables, totals, the gamma profile with every crossing and the
-flip, the regime, the levels, max pain, the hedging estimates, the 0DTE block and the
-interpretation sentences. It reads no clock: ``as_of`` comes from the snapshot, and "today"
-is the New York date of ``as_of``.
+``analyze(snapshot, preset="native", **overrides) -> Analysis`` analyses one chain as a
+market of one underlying, through the stages of :func:`engine.analysis.analyze_market`:
+validation (:func:`engine.chain.validate`, :mod:`engine.chain.market`), T, forwards, IVs and
+the smile (:func:`engine.pricing.rows.price_market`), greeks and exposures
+(:class:`engine.analysis.contracts.Contracts`), the per-strike sums, the gamma profile with
+every crossing and the flip (:mod:`engine.analysis.stages`, :mod:`engine.analysis.flip`) —
+on arrays, restricted to the requested expirations and strikes — then the regime, the
+levels, max pain, the hedging estimates, the 0DTE block and the interpretation sentences.
+Polars frames are built only for what is returned as a frame: the strike table, and
+(when read) ``priced.contracts``, ``priced.forwards`` and the validator's frames. It reads
+no clock: ``as_of`` comes from the snapshot, and "today" is the New York date of
+``as_of``.
 
 Options are documented in :mod:`engine.analysis.options`; anything else in ``overrides`` must be a
 knob of the preset, or :class:`~engine.errors.ConfigurationError` is raised.
@@ -27,29 +33,40 @@ Conventions decided here:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from engine.analysis.flip import FlipResult, find_crossings, masked_crossings
-from engine.analysis.hedging import HedgeEstimate, estimates_from_terms, hedge_terms
-from engine.analysis.levels import StrikeLevels, max_pain, strike_levels
+from engine.analysis.contracts import Contracts
+from engine.analysis.flip import DEFAULT_TOL, FlipResult, one_result
+from engine.analysis.hedging import HedgeEstimate, estimates_from_terms, hedge_terms_of
+from engine.analysis.levels import StrikeLevels
 from engine.analysis.narrative import HedgeFlow, hedge_flows, interpretation, regime_of
-from engine.analysis.options import AnalysisOptions, parse_options, restrict
+from engine.analysis.options import AnalysisOptions, parse_options, restrict_mask
 from engine.analysis.presets import apply_overrides, get_preset
-from engine.analysis.profile import evaluate_profile, profile_terms
-from engine.analysis.zero_dte import ZeroDte, new_york_date, zero_dte
-from engine.chain import ChainSnapshot, ValidatedChain, validate
+from engine.analysis.profile import ContractTerms, contract_terms
+from engine.analysis.report import (
+    as_date,
+    data_quality,
+    day_counts,
+    max_pain_of,
+    strike_frame,
+    table_levels,
+)
+from engine.analysis.stages import priced_contracts, profile_grid
+from engine.analysis.zero_dte import ZeroDte, new_york_date, zero_dte_of
+from engine.chain import ChainSnapshot, validate
+from engine.chain.market import epoch_day
 from engine.chain.underlyings import HedgeUnit, hedge_unit
-from engine.errors import NoContractsError
-from engine.exposure.metrics import NAMES, Exposures
-from engine.exposure.strikes import strike_table, totals
-from engine.pricing.chain import PricedChain, price_validated
+from engine.chain.validate import validated_rows
+from engine.errors import NoContractsError, OptionError
+from engine.exposure.strikes import totals
+from engine.pricing.chain import PricedChain, priced_chain, priced_rows
+from engine.typing import FloatArray
 
 __all__ = ["Analysis", "analyze"]
 
@@ -93,163 +110,121 @@ class Analysis:
         return self.exposures["net_gex"]
 
 
-def _exposures(frame: pl.DataFrame) -> Exposures:
-    return Exposures({name: frame[name].to_numpy() for name in NAMES})
-
-
-def _table(frame: pl.DataFrame) -> pl.DataFrame:
-    return strike_table(
-        frame["strike"].to_numpy(),
-        frame["is_call"].to_numpy(),
-        _exposures(frame),
-        frame["open_interest"].to_numpy(),
-        frame["volume"].to_numpy(),
-    )
-
-
-def _columns(frame: pl.DataFrame, spot: float) -> dict[str, Any]:
-    return {
-        "spot": spot,
-        "underlying_price": frame["underlying_price"].to_numpy(),
-        "strike": frame["strike"].to_numpy(),
-        "t": frame["t"].to_numpy(),
-        "rate": frame["rate"].to_numpy(),
-        "carry": frame["carry"].to_numpy(),
-        "weight": frame["gex_weight"].to_numpy(),
-        "multiplier": frame["multiplier"].to_numpy(),
-    }
-
-
 def _flip(
-    frame: pl.DataFrame, spot: float, options: AnalysisOptions, today: date
+    c: Contracts, base: ContractTerms, spot: float, options: AnalysisOptions, today: int
 ) -> tuple[float, FlipResult]:
-    c = _columns(frame, spot)
-    terms = profile_terms(
-        spot, c["underlying_price"], c["strike"], c["t"], frame["iv"].to_numpy(),
-        c["rate"], c["carry"], c["weight"], c["multiplier"],
-    )  # fmt: skip
-    at_spot = float(evaluate_profile(terms, np.array([spot]))[0])
-    kw = {"widths": options.grid_widths, "points": options.grid_points}
-    expiration = frame["expiration"]
+    """The profile at spot of every contract (the regime) and the crossings and flip of the
+    contracts the ``profile`` option selects."""
+    subset = None
     if options.profile == "ex_0dte":
-        keep = (expiration != today).to_numpy()
+        subset = c.expiration_day != today
     elif options.profile == "ex_next_expiry":
-        keep = (expiration != expiration.min()).to_numpy()
-    else:
-        return at_spot, find_crossings(terms, **kw)  # type: ignore[arg-type]
-    return at_spot, masked_crossings(terms, keep, **kw)  # type: ignore[arg-type]
+        subset = c.expiration_day != c.expiration_day.min()
+    widths, points = options.grid_widths, options.grid_points
+    one = np.zeros(1, dtype=np.int64)
+    grid = profile_grid(base, np.array([spot]), one, widths[0], points, subset)
+    found = grid.crossings(widths, points, DEFAULT_TOL)
+    return float(grid.at_spot[0]), one_result(found, spot, widths, points)
 
 
 def _hedging(
-    frame: pl.DataFrame, spot: float, moves: tuple[float, ...], futures: bool
+    base: ContractTerms, count: int, spot: float, moves: tuple[float, ...], futures: bool
 ) -> Mapping[float, HedgeEstimate]:
-    """Estimates per signed move; for a futures chain the quantity is in contracts of the
-    future (one option exercises into one future) and the notional is still in USD."""
-    if frame.height == 0:
+    """Estimates per signed move of the ``count`` contracts behind ``base`` (none: no
+    estimate); for a futures chain the quantity is in contracts of the future (one option
+    exercises into one future) and the notional is still in USD."""
+    if count == 0:
         return MappingProxyType({})
-    c = _columns(frame, spot)
-
-    def run(multiplier: npt.ArrayLike) -> dict[float, HedgeEstimate]:
-        terms = hedge_terms(
-            spot, c["underlying_price"], c["strike"], c["t"], frame["iv"].to_numpy(),
-            c["rate"], c["carry"], c["weight"], multiplier, frame["is_call"].to_numpy(),
-        )  # fmt: skip
-        return estimates_from_terms(terms, moves)
-
-    units = run(c["multiplier"])
+    units = estimates_from_terms(hedge_terms_of(base, spot), moves)
     if not futures:
         return MappingProxyType(units)
-    contracts = run(1.0)
+    one = replace(base, multiplier=np.ones(base.multiplier.shape[0]))
+    contracts = estimates_from_terms(hedge_terms_of(one, spot), moves)
     return MappingProxyType(
         {m: e._replace(dealer_shares_to_trade=contracts[m].dealer_shares_to_trade)
          for m, e in units.items()}
     )  # fmt: skip
 
 
-def _data_quality(
-    validated: ValidatedChain,
-    priced: PricedChain,
-    contracts: pl.DataFrame,
-    options: AnalysisOptions,
-    preset_excluded: Mapping[str, int],
-) -> dict[str, object]:
-    """``data_quality`` of the contracts behind the returned numbers: those left after the
-    ``expiration`` and ``min_oi`` filters, the exclusions among the rows of the expirations
-    asked for, where their implied vols came from, what a preset left out of its own
-    numbers (``preset_excluded``; ``perfiliev``: contracts without a usable vendor gamma),
-    and the chain's ``warnings`` (a truncated file, an expiry whose strikes stop short)."""
-    excluded = dict(priced.excluded)
-    if options.expiration is not None:
-        q = validated.quarantine.filter(pl.col("expiration") == options.expiration)
-        counts = dict(q.group_by("reason").len().iter_rows())
-        excluded = {r: int(counts[r]) for r in priced.excluded if r in counts}
-        day_rows = validated.used.filter(pl.col("expiration") == options.expiration).height
-        day_priced = priced.contracts.filter(pl.col("expiration") == options.expiration).height
-        if day_rows > day_priced:
-            excluded["no_iv"] = day_rows - day_priced
-    sources = dict(contracts.group_by("iv_source").len().sort("iv_source").iter_rows())
-    by_expiry = contracts.group_by("expiration").len().sort("expiration")
-    return {
-        "contracts_used": contracts.height,
-        "excluded": excluded,
-        "filtered_out": {
-            "min_oi": _restrict_count(priced.contracts, options) - contracts.height,
-        },
-        "iv_sources": {str(k): int(v) for k, v in sources.items()},
-        "contracts_per_expiry": {d.isoformat(): int(n) for d, n in by_expiry.iter_rows()},
-        "preset_excluded": dict(preset_excluded),
-        "warnings": list(validated.warnings),
-    }
+def _volume(frame: pl.DataFrame, positions: np.ndarray) -> np.ndarray:
+    """Volume of the rows at ``positions``, nulls and negatives as 0 (Int64)."""
+    v = frame["volume"].to_numpy()[positions]
+    if v.dtype.kind == "f":
+        v = np.where(np.isnan(v), 0.0, v)
+    return np.maximum(v.astype(np.int64), 0)
 
 
-def _restrict_count(frame: pl.DataFrame, options: AnalysisOptions) -> int:
-    """Rows of ``frame`` in the requested expiration (all when none was requested)."""
-    if options.expiration is None:
-        return frame.height
-    return frame.filter(pl.col("expiration") == options.expiration).height
+def _inventory(
+    dealer_position: npt.ArrayLike | None,
+    dealer_model: str,
+    snapshot: ChainSnapshot,
+    rows: npt.NDArray[np.int64],
+) -> FloatArray | None:
+    """The ``flow`` model's inventory per usable row (``rows`` of the frame), checked."""
+    if dealer_model != "flow":
+        if dealer_position is not None:
+            raise OptionError(
+                "dealer_model", "dealer_position is read only under dealer_model='flow'"
+            )
+        return None
+    if dealer_position is None:
+        raise OptionError(
+            "dealer_model",
+            "dealer_model 'flow' needs dealer_position: the dealers' signed inventory per "
+            "contract (the intraday OI simulator's; /v1/flow/* with ?dealer_model=flow)",
+        )
+    position = np.asarray(dealer_position, dtype=np.float64).reshape(-1)
+    if position.shape[0] != snapshot.frame.height or not np.isfinite(position).all():
+        raise OptionError(
+            "dealer_model",
+            f"dealer_position must hold one finite number per row of the chain "
+            f"({snapshot.frame.height}), got {position.shape[0]}",
+        )
+    return position[rows]
 
 
-def _max_pain(
-    used: pl.DataFrame, options: AnalysisOptions, expirations: tuple[date, ...]
-) -> tuple[float | None, date | None]:
-    chosen = options.max_pain_expiration or (expirations[0] if expirations else None)
-    if chosen is None:
-        return None, None
-    rows = used.filter(pl.col("expiration") == chosen)
-    if rows.height == 0:
-        raise NoContractsError(f"no contract expires on {chosen} (max_pain_expiration)")
-    value = max_pain(
-        rows["strike"].to_numpy(),
-        rows["is_call"].to_numpy(),
-        rows["open_interest"].to_numpy(),
-        rows["multiplier"].to_numpy(),
-    )
-    return value, chosen
+def analyze(
+    snapshot: ChainSnapshot,
+    preset: str = "native",
+    *,
+    dealer_position: npt.ArrayLike | None = None,
+    **overrides: object,
+) -> Analysis:
+    """Analyse one chain snapshot under a preset (see the module docstring).
 
-
-def analyze(snapshot: ChainSnapshot, preset: str = "native", **overrides: object) -> Analysis:
-    """Analyse one chain snapshot under a preset (see the module docstring)."""
+    ``dealer_position``: under ``dealer_model="flow"`` (and only then), the dealers' signed
+    inventory in contracts (+ = dealers long) per row of ``snapshot.frame``; it replaces
+    ``s · OI`` in every exposure (:func:`engine.exposure.dealer.dealer_positions`).
+    """
     chosen = get_preset(preset)
     if "grid_points" not in overrides and chosen.grid.kind == "relative":
         overrides["grid_points"] = chosen.grid.points
     options, knob_values = parse_options(overrides)
     resolved = apply_overrides(chosen, knob_values)  # type: ignore[arg-type]
     validated = validate(snapshot)
-    priced = price_validated(validated, dealer_model=options.dealer_model, forward=options.forward)
+    r = validated_rows(validated).rows
     head = validated.snapshot
     spot = head.spot
-    contracts = restrict(priced.contracts, options)
-    if contracts.height == 0:
+    p = priced_rows(validated, options.forward)
+    inventory = _inventory(dealer_position, options.dealer_model, snapshot, r.rows)
+    priced = priced_chain(validated, p, options.dealer_model, inventory)
+    every = priced_contracts(r, p, options.dealer_model, inventory)
+    keep = restrict_mask(every.expiration_day, every.strike, every.open_interest, options)
+    if not keep.any():
         what = f"expiration {options.expiration}" if options.expiration else "the filters"
         raise NoContractsError(f"{head.underlying}: no contract for {what}")
-    today = new_york_date(head.as_of)
-    expirations = tuple(contracts["expiration"].unique().sort().to_list())
-    table = _table(contracts)
-    net = totals(_exposures(contracts))
-    at_spot, flip = _flip(contracts, spot, options, today)
-    same_day = contracts.filter(pl.col("expiration") == today)
-    zero = zero_dte(today, contracts["expiration"], contracts["gex"].to_numpy())
-    zero_table = _table(same_day) if same_day.height else None
+    whole = bool(keep.all())
+    c = every if whole else every.take(keep)
+    sel = p.keep if whole else p.keep[keep]  # the analysed contracts among the usable rows
+    ny_today = new_york_date(head.as_of)
+    today = epoch_day(ny_today)
+    expirations = tuple(as_date(d) for d in day_counts(c.expiration_day)[0])
+    ex = c.exposures()
+    table, sums, oi = strike_frame(c, ex, _volume(r.frame, r.rows[sel]))
+    net = totals(ex)
+    base = contract_terms(c)  # shared by the profile and the hedging estimates
+    at_spot, flip = _flip(c, base, spot, options, today)
+    same_day = c.expiration_day == today
     result = {
         "strikes": table,
         "exposures": net,
@@ -259,19 +234,20 @@ def analyze(snapshot: ChainSnapshot, preset: str = "native", **overrides: object
         "gamma_flip": flip.gamma_flip,
         "gamma_flip_status": flip.status,
         "regime": regime_of(at_spot),
-        "levels": strike_levels(table, spot, zero_table),
-        "zero_dte": zero,
-        "zero_dte_exposures": totals(_exposures(same_day)),
+        "levels": table_levels(sums, oi, spot, c, same_day, ex.gex),
+        "zero_dte": zero_dte_of(ny_today, same_day, ex.gex),
+        "zero_dte_exposures": totals(ex.masked(same_day)),
     }
     if chosen.override is not None:  # a preset that replaces native numbers by its own
         result.update(
             chosen.override(validated.used, validated.quarantine, head, options, resolved, result)
         )
-    mp, mp_exp = _max_pain(restrict(validated.used, options), options, expirations)
+    mp, mp_exp = max_pain_of(r, options, expirations)
     preset_excluded: Mapping[str, int] = result.pop("preset_excluded", {})  # type: ignore[assignment]
-    futures = bool((contracts["model"] == "black76").all())
-    hedging = _hedging(contracts, spot, options.hedge_moves, futures)
+    futures = not bool(r.is_bsm[sel].any())
+    hedging = _hedging(base, c.size, spot, options.hedge_moves, futures)
     exposures: Mapping[str, float] = result["exposures"]  # type: ignore[assignment]
+    iv_source = p.iv_source if whole else p.iv_source[keep]
     return Analysis(
         symbol=head.underlying,
         as_of=head.as_of,
@@ -286,7 +262,9 @@ def analyze(snapshot: ChainSnapshot, preset: str = "native", **overrides: object
         hedging=hedging,
         hedge_unit=hedge_unit(head.underlying, futures),
         hedge_flows=MappingProxyType(hedge_flows(net["net_vex"], net["net_chex"])),
-        zero_dte_hedging=_hedging(same_day, spot, options.zero_dte_moves, futures),
+        zero_dte_hedging=_hedging(
+            base.select(same_day), int(same_day.sum()), spot, options.zero_dte_moves, futures
+        ),
         interpretation=MappingProxyType(
             interpretation(
                 result["regime"],  # type: ignore[arg-type]
@@ -298,7 +276,7 @@ def analyze(snapshot: ChainSnapshot, preset: str = "native", **overrides: object
             )
         ),
         data_quality=MappingProxyType(
-            _data_quality(validated, priced, contracts, options, preset_excluded)
+            data_quality(validated, r, p, priced.excluded, c, iv_source, options, preset_excluded)
         ),
         priced=priced,
         **result,  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ import numpy.typing as npt
 import polars as pl
 
 from engine.errors import InvalidHeaderError
-from engine.typing import BoolArray
+from engine.typing import BoolArray, FloatArray
 
 __all__ = [
     "NEW_YORK",
@@ -34,6 +34,7 @@ __all__ = [
     "new_york_date",
     "zero_dte",
     "zero_dte_mask",
+    "zero_dte_of",
 ]
 
 NEW_YORK: Final = ZoneInfo("America/New_York")
@@ -69,15 +70,9 @@ def zero_dte_mask(expiration: DateArrayLike, today: date) -> BoolArray:
     return as_date_array(expiration) == np.datetime64(today, "D")
 
 
-def zero_dte(today: date, expiration: DateArrayLike, gex: npt.ArrayLike) -> ZeroDte:
-    """0DTE net GEX, its percentage of the total net GEX, and the 0DTE expiration date.
-
-    ``expiration`` and ``gex`` are per contract (the chain after validation); the total is
-    the sum of ``gex`` over all of them. When nothing expires ``today``, ``net_gex`` is 0,
-    ``expiration`` is ``None`` and the percentage is 0 (or ``None`` for a zero total).
-    """
+def zero_dte_of(today: date, mask: BoolArray, gex: FloatArray) -> ZeroDte:
+    """:func:`zero_dte` given the mask of the contracts expiring ``today``."""
     values = np.asarray(gex, dtype=np.float64).ravel()
-    mask = zero_dte_mask(expiration, today)
     if mask.shape != values.shape:
         raise ValueError(f"{mask.size} expiration dates for {values.size} GEX values")
     today_gex = float(np.sum(values[mask])) + 0.0  # + 0.0: never -0.0
@@ -90,3 +85,13 @@ def zero_dte(today: date, expiration: DateArrayLike, gex: npt.ArrayLike) -> Zero
         pct_of_total_gex=pct,
         expiration=today if bool(mask.any()) else None,
     )
+
+
+def zero_dte(today: date, expiration: DateArrayLike, gex: npt.ArrayLike) -> ZeroDte:
+    """0DTE net GEX, its percentage of the total net GEX, and the 0DTE expiration date.
+
+    ``expiration`` and ``gex`` are per contract (the chain after validation); the total is
+    the sum of ``gex`` over all of them. When nothing expires ``today``, ``net_gex`` is 0,
+    ``expiration`` is ``None`` and the percentage is 0 (or ``None`` for a zero total).
+    """
+    return zero_dte_of(today, zero_dte_mask(expiration, today), np.asarray(gex, dtype=np.float64))

@@ -5,7 +5,10 @@ module                      what it holds
 ==========================  ===============================================================
 ``engine.chain.snapshot``   :data:`SCHEMA`, :class:`ChainSnapshot`, the magnitude caps
 ``engine.chain.validate``   :func:`validate`: usable rows, quarantine, reasons, warnings
-``engine.chain.market``     the same row rules over a whole market frame at once
+``engine.chain.market``     validation of a whole market frame (one chain: one underlying)
+``engine.chain.rules``      the header checks and the row rules, written once
+``engine.chain.columns``    column coercion and the columns as NumPy arrays
+``engine.chain.lazy``       frames built when first read
 ``engine.chain.segments``   per-underlying (segmented) sort and duplicate kernels
 ``engine.chain.underlyings`` what one unit of an underlying is for hedging
 ==========================  ===============================================================

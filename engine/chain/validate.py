@@ -12,6 +12,12 @@ order of :data:`ROW_REASONS`; the rows a source set aside join the quarantine wi
 reason. Problems that make the whole snapshot unusable raise the typed errors of
 :mod:`engine.errors` instead. Every cap below is in ``docs/data-quality.md``.
 
+One chain is validated as a market of one underlying: the header checks of
+:func:`engine.chain.rules.check_header`, then :func:`engine.chain.market.market_rows`, whose
+row rules (:func:`engine.chain.rules.row_reasons`) are the only ones. The ``used`` and
+``quarantine`` frames are built from its arrays when first read (:mod:`engine.chain.lazy`);
+the analysis reads the arrays (:func:`validated_rows`).
+
 Conventions decided here:
 
 - A row whose ``iv`` is missing must have its IV solved from the mid, so a strictly crossed
@@ -40,227 +46,152 @@ Conventions decided here:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, timedelta
+from functools import cached_property
 from typing import Final
 
+import numpy as np
 import polars as pl
 
-from engine.chain.snapshot import (
-    HORIZON_YEARS,
-    IV_MAX,
-    IV_MIN,
-    MODELS,
-    MULTIPLIER_MAX,
-    OPEN_INTEREST_MAX,
-    PRICE_RATIO_MAX,
-    PRICE_RATIO_MIN,
-    RATE_BOUND,
-    REASONS,
-    ROW_REASONS,
-    SCHEMA,
-    SOURCE_REASONS,
-    SPOT_MAX,
-    SPOT_MIN,
-    STRIKE_RATIO_MAX,
-    STYLES,
-    UNDERLYING_RATIO_MAX,
-    UTC_US,
-    ChainSnapshot,
-)
-from engine.errors import (
-    EmptySnapshotError,
-    InvalidHeaderError,
-    InvalidSpotError,
-    SchemaError,
-)
+from engine.chain.columns import coerce_columns
+from engine.chain.lazy import Deferred, LazyField
+from engine.chain.market import MarketRows, market_rows, root_codes
+from engine.chain.rules import NOT_LISTED, check_header, set_aside
+from engine.chain.snapshot import REASONS, SCHEMA, ChainSnapshot
+from engine.errors import EmptySnapshotError, SchemaError
+from engine.typing import FloatArray, IntArray
 
-__all__ = ["ValidatedChain", "strike_gap_warnings", "validate"]
+__all__ = ["ValidatedChain", "strike_gap_warnings", "validate", "validated_rows"]
 
-_INTEGER_TYPES = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32)
 _GAP_MIN_STRIKES: Final = 5
-_NOT_LISTED: Final = ("missing_contract", "unknown_right", "invalid_strike", "invalid_expiration")
+_SORT: Final = ["expiration", "strike", "root", "is_call"]
+_EPOCH_DAY: Final = date(1970, 1, 1)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ValidatedChain:
     """The result of :func:`validate`: usable rows, quarantined rows and the counts.
 
-    ``warnings``: the source's warnings followed by the validator's (a strike gap), one
-    sentence each; empty when nothing looks wrong.
+    ``used``: the usable rows (volume nulls as 0, unusable IVs as NaN), sorted by expiration,
+    strike, root and right; ``quarantine``: the quarantined rows plus ``reason`` (the
+    source's set-aside rows first). ``warnings``: the source's warnings followed by the
+    validator's (a strike gap), one sentence each; empty when nothing looks wrong.
     """
 
     snapshot: ChainSnapshot
-    used: pl.DataFrame
-    quarantine: pl.DataFrame
+    used: LazyField[pl.DataFrame] = LazyField()  # noqa: RUF009 (a descriptor, engine.chain.lazy)
+    quarantine: LazyField[pl.DataFrame] = LazyField()  # noqa: RUF009 (a descriptor, engine.chain.lazy)
     excluded: dict[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
     @property
     def contracts_used(self) -> int:
-        return self.used.height
+        frames = self.__dict__.get("_frames")
+        return frames.rows.size if isinstance(frames, ChainFrames) else self.used.height
 
     def data_quality(self) -> dict[str, object]:
         """``{"contracts_used": int, "excluded": {reason: count}}`` as the API sends it."""
         return {"contracts_used": self.contracts_used, "excluded": dict(self.excluded)}
 
 
-def _coerce_columns(frame: pl.DataFrame) -> pl.DataFrame:
-    missing = [c for c in SCHEMA if c not in frame.columns]
-    if missing:
-        raise SchemaError(f"chain frame is missing column(s): {', '.join(missing)}")
-    casts = []
-    for name, want in SCHEMA.items():
-        have = frame.schema[name]
-        if have == want:
-            continue
-        ok = (
-            (want == pl.Int64 and isinstance(have, _INTEGER_TYPES))
-            or (want == pl.Float64 and have == pl.Float32)
-            or (want == UTC_US and isinstance(have, pl.Datetime) and have.time_zone == "UTC")
-            or (have == pl.Null)
-        )
-        if not ok:
-            raise SchemaError(f"column {name!r} has dtype {have}, expected {want}")
-        casts.append(pl.col(name).cast(want))
-    out = frame.with_columns(casts) if casts else frame
-    return out.select(list(SCHEMA))
+class ChainFrames:
+    """The frames of one validation, built from its arrays when first read.
 
-
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _check_header(snapshot: ChainSnapshot) -> datetime:
-    spot = snapshot.spot
-    if not _number(spot) or not math.isfinite(spot) or spot <= 0:
-        raise InvalidSpotError(f"{snapshot.underlying}: spot {spot!r} is not a positive number")
-    if not SPOT_MIN <= spot <= SPOT_MAX:
-        raise InvalidSpotError(
-            f"{snapshot.underlying}: spot {spot!r} is outside the plausible range "
-            f"[{SPOT_MIN:g}, {SPOT_MAX:g}]"
-        )
-    as_of = snapshot.as_of
-    if not isinstance(as_of, datetime) or as_of.tzinfo is None or as_of.utcoffset() is None:
-        raise InvalidHeaderError(f"{snapshot.underlying}: as_of must be a timezone-aware datetime")
-    for name in ("rate", "div_yield"):
-        value = getattr(snapshot, name)
-        if not _number(value) or not math.isfinite(value):
-            raise InvalidHeaderError(f"{snapshot.underlying}: {name} {value!r} is not finite")
-        if abs(value) > RATE_BOUND:
-            raise InvalidHeaderError(
-                f"{snapshot.underlying}: {name} {value!r} is implausible: a continuous decimal "
-                f"rate per year must be within ±{RATE_BOUND:g}"
-            )
-    fetched = snapshot.fetched_at
-    if fetched is not None and (
-        not isinstance(fetched, datetime) or fetched.tzinfo is None or fetched.utcoffset() is None
-    ):
-        raise InvalidHeaderError(
-            f"{snapshot.underlying}: fetched_at must be a timezone-aware datetime or None"
-        )
-    if not snapshot.underlying:
-        raise InvalidHeaderError("underlying must be a non-empty symbol")
-    if not isinstance(snapshot.warnings, tuple) or not all(
-        isinstance(w, str) for w in snapshot.warnings
-    ):
-        raise InvalidHeaderError(f"{snapshot.underlying}: warnings must be a tuple of strings")
-    return as_of.astimezone(UTC)
-
-
-def _positive_finite(name: str) -> pl.Expr:
-    col = pl.col(name)
-    return col.is_not_null() & col.is_finite() & (col > 0)
-
-
-def _within(col: pl.Expr, reference: pl.Expr, ratio: float) -> pl.Expr:
-    """``reference / ratio <= col <= reference * ratio`` (False for null or NaN)."""
-    return ((col >= reference / ratio) & (col <= reference * ratio)).fill_null(False)
-
-
-def _horizon(as_of: datetime) -> datetime:
-    """``as_of`` plus :data:`HORIZON_YEARS` years, or the last representable instant."""
-    try:
-        return as_of + timedelta(days=365 * HORIZON_YEARS)
-    except OverflowError:
-        return datetime.max.replace(tzinfo=UTC)
-
-
-def _reason_expr(as_of: datetime, spot: pl.Expr) -> pl.Expr:
-    """The first :data:`ROW_REASONS` entry that applies to each row (null: usable).
-
-    ``spot`` is the header spot, a literal or (for a market of many underlyings) a column.
+    ``rows``: the :class:`~engine.chain.market.MarketRows` of the chain (one underlying);
+    ``order``: positions in ``rows`` of the rows of ``used``, in its order.
     """
-    price_ok = pl.lit(True)
-    for name in ("bid", "ask", "last"):
-        col = pl.col(name)
-        price_ok = price_ok & (col.is_null() | col.is_nan() | (col.is_finite() & (col >= 0)))
-    reference = pl.max_horizontal(pl.col("strike"), pl.col("underlying_price"))
-    for name in ("bid", "ask"):
-        col = pl.col(name)
-        price_ok = price_ok & (
-            col.is_null()
-            | col.is_nan()
-            | (col == 0)
-            | (
-                (col >= reference * PRICE_RATIO_MIN) & (col <= reference * PRICE_RATIO_MAX)
-            ).fill_null(False)
+
+    def __init__(self, rows: MarketRows, aside: pl.DataFrame | None) -> None:
+        self.rows = rows
+        self.aside = aside
+
+    @cached_property
+    def _sorted(self) -> tuple[pl.DataFrame, IntArray]:
+        iv = pl.col("iv")
+        floats = [pl.col(c).fill_null(float("nan")) for c in SCHEMA if SCHEMA[c] == pl.Float64]
+        used = (
+            self.rows.frame[self.rows.rows]
+            .with_columns(pl.col("volume").fill_null(0).clip(lower_bound=0), *floats)
+            .with_columns(
+                pl.when(iv.is_finite() & (iv > 0)).then(iv).otherwise(float("nan")).alias("iv")
+            )
+            .with_row_index("\x1fpos")
+            .sort(_SORT)
         )
-    iv = pl.col("iv")
-    iv_present = iv.is_not_null() & ~iv.is_nan() & (iv > 0)
-    iv_usable = iv_present & (iv >= IV_MIN) & (iv <= IV_MAX)
-    settlement = pl.col("settlement")
-    horizon = pl.lit(_horizon(as_of), dtype=UTC_US)
-    oi = pl.col("open_interest")
-    checks: list[tuple[str, pl.Expr]] = [
-        ("missing_contract", pl.col("contract").is_null() | (pl.col("contract") == "")),
-        ("unknown_right", pl.col("is_call").is_null()),
-        (
-            "invalid_strike",
-            ~_positive_finite("strike") | ~_within(pl.col("strike"), spot, STRIKE_RATIO_MAX),
-        ),
-        (
-            "invalid_expiration",
-            pl.col("expiration").is_null() | settlement.is_null() | (settlement > horizon),
-        ),
-        (
-            "invalid_underlying_price",
-            ~_positive_finite("underlying_price")
-            | ~_within(pl.col("underlying_price"), spot, UNDERLYING_RATIO_MAX),
-        ),
-        (
-            "invalid_multiplier",
-            ~_positive_finite("multiplier") | (pl.col("multiplier") > MULTIPLIER_MAX),
-        ),
-        ("unknown_model", ~pl.col("model").is_in(list(MODELS)).fill_null(False)),
-        ("unknown_style", ~pl.col("style").is_in(list(STYLES)).fill_null(False)),
-        ("invalid_open_interest", oi.is_null() | (oi < 0) | (oi > OPEN_INTEREST_MAX)),
-        ("invalid_price", ~price_ok),
-        ("implausible_iv", iv_present & ~iv_usable),
-        ("duplicate_contract", ~pl.col("contract").is_first_distinct()),
-        ("expired", settlement <= pl.lit(as_of, dtype=UTC_US)),
-        ("crossed_quote", ~iv_usable & (pl.col("ask") < pl.col("bid")).fill_null(False)),
-    ]
-    assert tuple(name for name, _ in checks) == ROW_REASONS
-    expr: pl.Expr = pl.lit(None, dtype=pl.String)
-    for name, bad in reversed(checks):
-        expr = pl.when(bad.fill_null(True)).then(pl.lit(name)).otherwise(expr)
-    return expr
+        order = used["\x1fpos"].to_numpy().astype(np.int64)
+        return used.drop("\x1fpos"), order
+
+    @property
+    def used(self) -> pl.DataFrame:
+        return self._sorted[0]
+
+    @property
+    def order(self) -> IntArray:
+        return self._sorted[1]
+
+    def quarantine(self) -> pl.DataFrame:
+        r = self.rows
+        reasons = pl.Series("reason", np.array(REASONS, dtype=object)[r.reason], dtype=pl.String)
+        tagged = r.frame[r.labelled].with_columns(reasons)
+        if self.aside is not None and self.aside.height:
+            return pl.concat([self.aside, tagged], how="vertical")
+        return tagged
 
 
-def _set_aside(snapshot: ChainSnapshot) -> pl.DataFrame | None:
-    """The source's set-aside rows in the quarantine's columns, or None."""
-    rows = snapshot.set_aside
-    if rows is None:
-        return None
-    if not isinstance(rows, pl.DataFrame) or "reason" not in rows.columns:
-        raise SchemaError("snapshot.set_aside must be a polars DataFrame with a 'reason' column")
-    reasons = rows["reason"]
-    if reasons.dtype != pl.String or not reasons.is_in(list(SOURCE_REASONS)).all():
-        raise SchemaError(f"set-aside rows need a reason among {SOURCE_REASONS}")
-    coerced = _coerce_columns(rows)
-    return coerced.with_columns(reasons.alias("reason"))
+def validated_rows(validated: ValidatedChain) -> ChainFrames:
+    """The arrays (and frame builder) behind ``validated``; validated again from its
+    snapshot when it was not made by :func:`validate`."""
+    frames = validated.__dict__.get("_frames")
+    if isinstance(frames, ChainFrames):
+        return frames
+    return validated_rows(validate(validated.snapshot))
+
+
+def _gap_warnings(
+    root: IntArray, names: list[str], day: IntArray, strike: FloatArray, spot: float
+) -> tuple[str, ...]:
+    """:func:`strike_gap_warnings` on arrays: root codes (0 = null, ``i`` = ``names[i - 1]``),
+    expiration days since 1970-01-01 and strikes of the rows to read."""
+    n = strike.shape[0]
+    if n == 0:
+        return ()
+    rc = np.where(root == 0, len(names) + 1, root)  # null roots last
+    base = int(day.min())
+    change = np.ones(n, dtype=np.bool_)
+    change[1:] = (rc[1:] != rc[:-1]) | (day[1:] != day[:-1])
+    runs = np.flatnonzero(change)
+    keys, run_group = np.unique(rc[runs] * (1 << 32) + (day[runs] - base), return_inverse=True)
+    low = np.full(keys.shape[0], np.inf)
+    high = np.full(keys.shape[0], -np.inf)
+    np.minimum.at(low, run_group, np.minimum.reduceat(strike, runs))
+    np.maximum.at(high, run_group, np.maximum.reduceat(strike, runs))
+    g_root, g_day = keys >> 32, (keys & 0xFFFFFFFF) + base
+    out: list[str] = []
+    for i in np.flatnonzero((high < spot) | (low > spot)):
+        near = [j for j in (i - 1, i + 1) if 0 <= j < keys.shape[0] and g_root[j] == g_root[i]]
+        if not near or not all(low[j] <= spot <= high[j] for j in near):
+            continue
+        member = np.repeat(run_group == i, np.diff(np.append(runs, n)))
+        if np.unique(strike[member]).shape[0] < _GAP_MIN_STRIKES:
+            continue
+        name = f"expiry {(_EPOCH_DAY + timedelta(days=int(g_day[i]))).isoformat()}"
+        code = int(g_root[i])
+        if code <= len(names) and names[code - 1]:
+            name += f" ({names[code - 1]})"
+        if high[i] < spot:
+            reach = min(high[j] for j in near)
+            out.append(
+                f"{name}: strikes stop at {high[i]:g} while neighbours reach "
+                f"{reach:g} (spot {spot:g}); the data may be cut short"
+            )
+        else:
+            reach = max(low[j] for j in near)
+            out.append(
+                f"{name}: strikes start at {low[i]:g} while neighbours start at "
+                f"{reach:g} (spot {spot:g}); the data may be cut short"
+            )
+    return tuple(out)
 
 
 def strike_gap_warnings(rows: pl.DataFrame, spot: float) -> tuple[str, ...]:
@@ -276,41 +207,18 @@ def strike_gap_warnings(rows: pl.DataFrame, spot: float) -> tuple[str, ...]:
     expiry with more than a handful of them. A cut above spot cannot be told from an expiry
     listed narrower than its neighbours, and is not reported.
     """
-    if rows.height == 0:
-        return ()
-    table = (
-        rows.group_by("root", "expiration")
-        .agg(
-            pl.col("strike").min().alias("low"),
-            pl.col("strike").max().alias("high"),
-            pl.col("strike").n_unique().alias("n"),
-        )
-        .sort("root", "expiration", nulls_last=True)
-    )
-    out: list[str] = []
-    for (root,), group in table.group_by(["root"], maintain_order=True):
-        expiries = group.rows(named=True)
-        for i, row in enumerate(expiries):
-            neighbours = [expiries[j] for j in (i - 1, i + 1) if 0 <= j < len(expiries)]
-            if row["n"] < _GAP_MIN_STRIKES or not neighbours:
-                continue
-            if not all(n["low"] <= spot <= n["high"] for n in neighbours):
-                continue
-            day = row["expiration"].isoformat()
-            name = f"expiry {day}" + (f" ({root})" if root else "")
-            if row["high"] < spot:
-                reach = min(n["high"] for n in neighbours)
-                out.append(
-                    f"{name}: strikes stop at {row['high']:g} while neighbours reach "
-                    f"{reach:g} (spot {spot:g}); the data may be cut short"
-                )
-            elif row["low"] > spot:
-                reach = max(n["low"] for n in neighbours)
-                out.append(
-                    f"{name}: strikes start at {row['low']:g} while neighbours start at "
-                    f"{reach:g} (spot {spot:g}); the data may be cut short"
-                )
-    return tuple(out)
+    rows = rows.filter(pl.col("expiration").is_not_null() & pl.col("strike").is_not_nan())
+    codes, names = root_codes(rows["root"])
+    day = rows["expiration"].to_physical().cast(pl.Int64).to_numpy()
+    return _gap_warnings(codes, names, day, rows["strike"].to_numpy(), float(spot))
+
+
+def _counts(rows: MarketRows, aside: pl.DataFrame | None) -> dict[str, int]:
+    counts = np.bincount(rows.reason.astype(np.int64), minlength=len(REASONS))
+    if aside is not None and aside.height:
+        for reason, n in aside["reason"].value_counts().iter_rows():
+            counts[REASONS.index(reason)] += n
+    return {r: int(counts[i]) for i, r in enumerate(REASONS) if counts[i]}
 
 
 def validate(snapshot: ChainSnapshot) -> ValidatedChain:
@@ -320,36 +228,21 @@ def validate(snapshot: ChainSnapshot) -> ValidatedChain:
     by expiration, strike, root and right; the quarantine frame adds ``reason`` (the
     source's set-aside rows first).
     """
-    as_of = _check_header(snapshot)
+    as_of = check_header(snapshot)
     if not isinstance(snapshot.frame, pl.DataFrame):
         raise SchemaError("snapshot.frame must be a polars DataFrame")
-    frame = _coerce_columns(snapshot.frame)
-    set_aside = _set_aside(snapshot)
+    frame = coerce_columns(snapshot.frame)
+    aside = set_aside(snapshot)
     if frame.height == 0:
-        aside = "" if set_aside is None else f" ({set_aside.height} row(s) set aside by the source)"
-        raise EmptySnapshotError(f"{snapshot.underlying}: the chain has no contracts{aside}")
+        extra = "" if aside is None else f" ({aside.height} row(s) set aside by the source)"
+        raise EmptySnapshotError(f"{snapshot.underlying}: the chain has no contracts{extra}")
     spot = float(snapshot.spot)
-    tagged = frame.with_columns(_reason_expr(as_of, pl.lit(spot)).alias("reason"))
-    quarantine = tagged.filter(pl.col("reason").is_not_null())
-    if set_aside is not None and set_aside.height:
-        quarantine = pl.concat([set_aside, quarantine], how="vertical")
-    iv = pl.col("iv")
-    used = (
-        tagged.filter(pl.col("reason").is_null())
-        .drop("reason")
-        .with_columns(
-            pl.col("volume").fill_null(0).clip(lower_bound=0),
-            *(pl.col(c).fill_null(float("nan")) for c in SCHEMA if SCHEMA[c] == pl.Float64),
-        )
-        .with_columns(
-            pl.when(iv.is_finite() & (iv > 0)).then(iv).otherwise(float("nan")).alias("iv")
-        )
-        .sort(["expiration", "strike", "root", "is_call"])
-    )
-    counts = quarantine.group_by("reason").len()
-    excluded = {r: int(n) for r, n in zip(counts["reason"], counts["len"], strict=True)}
-    excluded = {r: excluded[r] for r in REASONS if r in excluded}
-    if used.height == 0:
+    rows = market_rows(
+        frame, [0, frame.height], [snapshot.underlying], [spot], [float(snapshot.div_yield)],
+        as_of, float(snapshot.rate),
+    )  # fmt: skip
+    excluded = _counts(rows, aside)
+    if rows.size == 0:
         raise EmptySnapshotError(
             f"{snapshot.underlying}: no usable contract among {frame.height} (excluded: {excluded})"
         )
@@ -362,15 +255,24 @@ def validate(snapshot: ChainSnapshot) -> ValidatedChain:
         rate=float(snapshot.rate),
         div_yield=float(snapshot.div_yield),
         fetched_at=None if snapshot.fetched_at is None else snapshot.fetched_at.astimezone(UTC),
-        set_aside=set_aside,
+        set_aside=aside,
         warnings=snapshot.warnings,
     )
-    listed = tagged.filter(pl.col("reason").is_null() | ~pl.col("reason").is_in(list(_NOT_LISTED)))
-    warnings = snapshot.warnings + strike_gap_warnings(listed, spot)
-    return ValidatedChain(
+    unlisted = np.isin(rows.reason, [REASONS.index(r) for r in NOT_LISTED])
+    listed = np.ones(frame.height, dtype=np.bool_)
+    listed[rows.labelled[unlisted]] = False
+    strike = frame["strike"].to_numpy()
+    gaps = _gap_warnings(
+        rows.frame_root[listed], list(rows.root_names), rows.frame_expiration[listed],
+        strike[listed], spot,
+    )  # fmt: skip
+    frames = ChainFrames(rows, aside)
+    validated = ValidatedChain(
         snapshot=header,
-        used=used,
-        quarantine=quarantine,
+        used=Deferred(lambda: frames.used),  # type: ignore[arg-type]
+        quarantine=Deferred(frames.quarantine),  # type: ignore[arg-type]
         excluded=excluded,
-        warnings=warnings,
+        warnings=snapshot.warnings + gaps,
     )
+    object.__setattr__(validated, "_frames", frames)
+    return validated

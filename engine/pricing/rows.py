@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import polars as pl
 
 from engine.chain.market import MarketRows, segment_bounds
 from engine.errors import ConfigurationError
@@ -40,7 +40,7 @@ from engine.pricing.forward import (
 )
 from engine.pricing.kernels import segment_max
 from engine.pricing.smile import SmileSource, strike_smile
-from engine.time import years_to_settlement
+from engine.time import years_from_us
 from engine.typing import BoolArray, FloatArray, IntArray
 
 __all__ = [
@@ -205,7 +205,8 @@ class MarketPriced:
     ``stops`` are each underlying's range here; ``t`` in years, ``forward`` (underlying
     units, the row's own future for ``black76``), ``rate`` (decimal), ``carry`` (b,
     decimal), ``iv`` (decimal), ``iv_source`` (:class:`engine.pricing.smile.SmileSource`
-    codes). ``no_iv``: rows per underlying excluded for lack of an IV.
+    codes). ``no_iv``: rows per underlying excluded for lack of an IV. ``rows``: the
+    :class:`PricedRows` of every usable row (per-group forwards, rates and methods).
     """
 
     keep: IntArray
@@ -219,6 +220,7 @@ class MarketPriced:
     iv: FloatArray
     iv_source: npt.NDArray[np.int8]
     no_iv: IntArray
+    rows: PricedRows
 
 
 def price_market(
@@ -230,8 +232,7 @@ def price_market(
     forward: str = "implied",
 ) -> MarketPriced:
     """:func:`price_rows` for every usable row of the market."""
-    settlement = pl.Series(r.settlement_us).cast(pl.Datetime("us", "UTC"))
-    t = years_to_settlement(settlement, as_of)
+    t = years_from_us(r.settlement_us, as_of)
     p = price_rows(
         uid=r.uid, starts=r.starts, stops=r.stops, t=t, settlement_us=r.settlement_us,
         root_code=r.root_code, strike=r.strike, is_call=r.is_call, bid=r.bid, ask=r.ask,
@@ -241,19 +242,25 @@ def price_market(
     )  # fmt: skip
     priced = p.iv_source != SmileSource.UNAVAILABLE
     keep = np.flatnonzero(priced).astype(np.int64)
-    uid = r.uid[keep]
-    starts, stops = segment_bounds(uid, r.n_underlyings)
+    every = keep.shape[0] == priced.shape[0]  # nothing left out: the arrays as they are
+
+    def kept(a: npt.NDArray[np.generic]) -> npt.NDArray[Any]:
+        return a if every else a[keep]
+
     no_iv = np.bincount(r.uid[~priced], minlength=r.n_underlyings).astype(np.int64)
+    uid = kept(r.uid)
+    starts, stops = (r.starts, r.stops) if every else segment_bounds(uid, r.n_underlyings)
     return MarketPriced(
         keep=keep,
         uid=uid,
         starts=starts,
         stops=stops,
-        t=t[keep],
-        forward=p.forward[keep],
-        rate=p.rate[keep],
-        carry=p.carry[keep],
-        iv=p.iv[keep],
-        iv_source=p.iv_source[keep],
+        t=kept(t),
+        forward=kept(p.forward),
+        rate=kept(p.rate),
+        carry=kept(p.carry),
+        iv=kept(p.iv),
+        iv_source=kept(p.iv_source),
         no_iv=no_iv,
+        rows=p,
     )

@@ -147,5 +147,6 @@ def sub_result(res: MarketAnalysis, picks: list[int]) -> MarketAnalysis:
         strikes=take(res.strikes),
         crossings=take(res.crossings),
         excluded=take(res.excluded),
+        iv_sources=take(res.iv_sources),
         timings=res.timings,
     )

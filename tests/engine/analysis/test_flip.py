@@ -84,7 +84,7 @@ def test_refine_brackets_to_tolerance() -> None:
         return x**3 - 2.0 * x  # roots -√2, 0, √2; 0 is not bracketed
 
     fa, fb = f(a), f(b)
-    roots = refine_brackets(f, a, b, fa, fb, 1e-9)
+    roots = refine_brackets(lambda _, x: f(x), a, b, fa, fb, 1e-9)
     assert roots[0] == pytest.approx(math.sqrt(2.0), abs=1e-9)
     assert roots[1] == pytest.approx(-math.sqrt(2.0), abs=1e-9)
     assert roots[2] == pytest.approx(math.sqrt(2.0), abs=1e-9)

@@ -15,10 +15,9 @@ from engine.analysis.profile import (
     BLOCK,
     evaluate_profile,
     gamma_profile,
-    profile_kernel,
     profile_terms,
-    profile_twin,
 )
+from engine.analysis.segmented import segment_profile_kernel, segment_profile_twin, work_items
 from engine.exposure.dealer import contract_exposures
 from engine.greeks import dealer_greeks
 
@@ -172,11 +171,14 @@ def _random_terms(n: int, seed: int) -> tuple[np.ndarray, ...]:
 
 @pytest.mark.parametrize("n", [1, 7, BLOCK, BLOCK + 3, 3 * BLOCK + 11])
 def test_twin_equals_kernel(n: int) -> None:
+    """The one profile kernel (segmented) on one row of points: the single chain's case."""
     lnx, x, shift, inv_vst, coef = _random_terms(n, n)
-    k_out = np.zeros(x.size)
-    t_out = np.zeros(x.size)
-    profile_kernel(lnx, x, shift, inv_vst, coef, k_out)
-    profile_twin(lnx, x, shift, inv_vst, coef, t_out)
+    items = work_items(np.zeros(1, dtype=np.int64), np.full(1, n, dtype=np.int64))
+    k_out = np.zeros((1, x.size))
+    t_out = np.zeros((1, x.size))
+    segment_profile_kernel(*items, lnx[None, :], x[None, :], shift, inv_vst, coef, k_out)
+    segment_profile_twin(*items, lnx[None, :], x[None, :], shift, inv_vst, coef, t_out)
+    k_out, t_out = k_out[0], t_out[0]
     # relative to the gross sum Σ|term| at each level (the net may cancel)
     d = (lnx[:, None] + shift[None, :]) * inv_vst[None, :]
     gross = x * (np.abs(coef)[None, :] * np.exp(-0.5 * d * d)).sum(axis=1)

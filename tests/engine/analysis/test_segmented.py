@@ -9,6 +9,10 @@ from engine.analysis.segmented import (
     pick_strikes_twin,
     segment_profile_kernel,
     segment_profile_twin,
+    strike_groups,
+    strike_groups_kernel,
+    strike_groups_twin,
+    strike_sums,
     strike_sums_kernel,
     strike_sums_twin,
     work_items,
@@ -79,16 +83,34 @@ def test_level_and_sort_kernels_match_twins() -> None:
     for a, b in zip(starts, stops, strict=True):
         np.testing.assert_array_equal(constant[a:b], a + np.argsort(strike[a:b], kind="stable"))
 
-    bounds = np.append(np.flatnonzero(np.r_[True, np.diff(strike[pk]) != 0]), n).astype(np.int64)
+    # strikes on a grid, so that segments repeat them
+    grid = np.round(strike / 5.0) * 5.0
+    gk = [np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(starts.size, np.int64)]
+    gt = [np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(starts.size, np.int64)]
+    strike_groups_kernel(starts, stops, grid, grid.view(np.int64), *gk)
+    strike_groups_twin(starts, stops, grid, grid.view(np.int64), *gt)
+    for got, want in zip(gk, gt, strict=True):
+        np.testing.assert_array_equal(got, want)
+    group, owner, head = strike_groups(starts, stops, grid)
+    for r, (a, b) in enumerate(zip(starts, stops, strict=True)):
+        distinct = np.unique(grid[a:b])
+        np.testing.assert_array_equal(grid[head[owner == r]], distinct)
+        np.testing.assert_array_equal(grid[head[group[a:b]]], grid[a:b])
+        assert (owner[group[a:b]] == r).all()
     cols = rng.normal(0, 1e5, (6, n))
     calls = rng.random(n) < 0.5
-    sk, st = np.zeros((2, 6, bounds.size - 1)), np.zeros((2, 6, bounds.size - 1))
-    strike_sums_kernel(bounds, pk, calls, cols, sk)
-    strike_sums_twin(bounds, pk, calls, cols, st)
-    np.testing.assert_allclose(sk, st, rtol=1e-15, atol=0)
-    # against a direct reduction: call and put sums of every row per strike segment
-    for s in range(bounds.size - 1):
-        rows = pk[bounds[s] : bounds[s + 1]]
+    sk = np.zeros((2, 6, head.size))
+    st = np.zeros((2, 6, head.size))
+    strike_sums_kernel(starts, stops, group, calls, cols, sk)
+    strike_sums_twin(starts, stops, group, calls, cols, st)
+    np.testing.assert_array_equal(sk, st)  # the same additions in the same order
+    # against a direct reduction: call and put sums of every row per strike group
+    for g in range(head.size):
+        rows = np.flatnonzero(group == g)
         c = calls[rows]
-        np.testing.assert_allclose(sk[0, :, s], cols[:, rows[c]].sum(axis=1), rtol=1e-9, atol=1e-6)
-        np.testing.assert_allclose(sk[1, :, s], cols[:, rows[~c]].sum(axis=1), rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(sk[0, :, g], cols[:, rows[c]].sum(axis=1), rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(sk[1, :, g], cols[:, rows[~c]].sum(axis=1), rtol=1e-9, atol=1e-6)
+    counts = rng.integers(0, 2**40, (2, n))
+    exact = strike_sums(starts, stops, group, head.size, calls, counts)
+    assert exact.dtype == np.int64
+    assert exact[0, 1, 0] == counts[1, (group == 0) & calls].sum()

@@ -131,3 +131,42 @@ def test_futures_chain_uses_black76_and_its_multiplier() -> None:
     assert set(c["multiplier"].unique()) == {50.0}
     assert np.all(c["carry"].to_numpy() == 0.0)
     assert np.isfinite(a.net_gex)
+
+
+def test_the_flow_model_takes_the_dealers_inventory_per_row() -> None:
+    """``dealer_model="flow"`` with the street positions as inventory is the street analysis;
+    an inventory moved on one contract moves every exposure by that contract's share."""
+    s = snap("SPY")
+    frame = s.frame
+    oi = frame["open_interest"].to_numpy().astype(np.float64)
+    street = np.where(frame["is_call"].to_numpy(), oi, -oi)
+    base = analyze(s)
+    same = analyze(s, dealer_model="flow", dealer_position=street)
+    for name, value in base.exposures.items():
+        assert same.exposures[name] == pytest.approx(value, rel=1e-12, abs=1e-6), name
+    assert same.gamma_flip == pytest.approx(base.gamma_flip, rel=1e-12)
+    # customers bought 1,000 calls of the contract with the largest gamma exposure: the
+    # dealers sold them, so their inventory (and its GEX) drops by that contract's GEX per lot
+    contracts = base.priced.contracts
+    top = int(np.argmax(contracts["gex"].to_numpy()))
+    row = frame["contract"].to_list().index(contracts["contract"][top])
+    moved = street.copy()
+    moved[row] -= 1000.0
+    flow = analyze(s, dealer_model="flow", dealer_position=moved)
+    per_lot = contracts["gex"][top] / street[row]
+    assert flow.exposures["net_gex"] == pytest.approx(
+        base.exposures["net_gex"] - 1000.0 * per_lot, rel=1e-9
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"dealer_model": "flow"}, "needs dealer_position"),
+        ({"dealer_model": "flow", "dealer_position": [1.0, 2.0]}, "one finite number per row"),
+        ({"dealer_position": [1.0]}, "only under dealer_model='flow'"),
+    ],
+)
+def test_the_flow_model_checks_its_inventory(kwargs: dict[str, object], words: str) -> None:
+    with pytest.raises(ConfigurationError, match=words):
+        analyze(snap("SPY"), **kwargs)  # type: ignore[arg-type]

@@ -139,3 +139,50 @@ def test_black76_rows_price_on_their_future() -> None:
     assert p.contracts["forward"].to_list() == [4750.0, 4750.0]
     assert p.forwards["method"].to_list() == ["future"]
     assert p.forwards["forward"].to_list() == [4750.0]
+
+
+def test_flow_positions_follow_the_used_frame_and_frames_build_on_read() -> None:
+    """``dealer_position`` is given per row of ``validated.used`` (its order, not the
+    file's); the priced frames are built only when read."""
+    from engine.chain import validate
+    from engine.chain.lazy import Deferred
+    from engine.pricing.chain import price_validated
+
+    rows = [
+        row(contract="P", is_call=False, strike=4750.0, iv=0.2),
+        row(contract="C", strike=4650.0, iv=0.2),
+        row(contract="X", strike=4700.0, iv=0.2),
+    ]
+    v = validate(snapshot(rows))
+    assert v.used["contract"].to_list() == ["C", "X", "P"]  # sorted by strike
+    inventory = np.array([5.0, -7.0, 11.0])  # C, X, P
+    p = price_validated(v, dealer_model="flow", dealer_position=inventory)
+    assert isinstance(p.__dict__["_lazy_contracts"], Deferred)
+    assert p.contracts["contract"].to_list() == ["C", "X", "P"]
+    assert p.contracts["gex_weight"].to_list() == [5.0, -7.0, 11.0]
+    assert not isinstance(p.__dict__["_lazy_contracts"], Deferred)
+    street = price_validated(v).contracts
+    # gamma per contract does not depend on the position; the exposure scales with it
+    np.testing.assert_array_equal(p.contracts["gamma"].to_numpy(), street["gamma"].to_numpy())
+    np.testing.assert_allclose(
+        p.contracts["gex"].to_numpy(),
+        street["gex"].to_numpy() / street["gex_weight"].to_numpy() * inventory,
+        rtol=1e-14,
+    )
+    with pytest.raises(ConfigurationError, match="dealer_position"):
+        price_validated(v, dealer_model="flow", dealer_position=np.ones(2))
+
+
+def test_analyze_returns_the_priced_chain_of_price_chain() -> None:
+    """``analyze`` works on arrays; its ``priced`` frames equal those of ``price_chain``."""
+    from engine.analysis.single import analyze
+
+    snap = snapshot(_priced_rows(0.02), rate=RATE, div_yield=0.0)
+    a = analyze(snap)
+    p = price_chain(snap)
+    assert a.priced.contracts.equals(p.contracts)
+    assert a.priced.forwards.equals(p.forwards)
+    assert a.priced.excluded == p.excluded and a.priced.iv_sources == p.iv_sources
+    assert a.priced.validated.used.equals(p.validated.used)
+    total = float(a.priced.contracts["gex"].sum())
+    assert a.net_gex == pytest.approx(total, rel=1e-12)
