@@ -227,8 +227,8 @@ def parse_dealer_model(raw: str | None) -> str:
             400,
             "invalid_dealer_model",
             f"dealer_model must be one of {', '.join(SERVED_DEALER_MODELS)}"
-            + (" ('flow' needs intraday trades, which this server does not have yet)."
-               if value == "flow" else "."),
+            + (" (dealer_model=flow, the dealers' inventory after the day's trades, is served"
+               " by the /v1/flow endpoints)." if value == "flow" else "."),
         )  # fmt: skip
     return value
 

@@ -71,6 +71,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, NamedTuple, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from api.config import ServerSettings
@@ -113,8 +114,9 @@ __all__ = [
 
 T = TypeVar("T")
 _CHAIN_COLUMNS: Final = ("contract", "open_interest", "is_call", "multiplier", "expiration")
-DEALER_MODELS: Final = ("street", "short_all")
-"""Dealer models of the flow endpoints (``flow`` needs an inventory ``analyze`` cannot take)."""
+DEALER_MODELS: Final = ("street", "short_all", "flow")
+"""Dealer models of the flow endpoints: ``flow`` signs the live exposures by the dealers' inventory
+after the day's customer flow (:meth:`FlowBook.flow_positions`)."""
 DEFAULT_WINDOW_MINUTES: Final = 60
 """Window of ``/v1/flow/options/{symbol}/dealer-premium`` without ``windowMinutes``."""
 MAX_STATES: Final = 64
@@ -202,16 +204,9 @@ class FlowSettings:
 
 
 def check_dealer_model(raw: str | None) -> str:
-    """``street`` (default) or ``short_all``; ``OptionError`` otherwise (400
+    """``street`` (default), ``short_all`` or ``flow``; ``OptionError`` otherwise (400
     ``invalid_dealer_model``)."""
     value = "street" if raw is None else str(raw).strip().lower()
-    if value == "flow":
-        raise OptionError(
-            "dealer_model",
-            "dealer_model=flow is not served on the flow endpoints: the live analysis runs "
-            "engine.analyze on effective open interest, which takes no per-contract dealer "
-            "inventory; use street or short_all.",
-        )
     if value not in DEALER_MODELS:
         raise OptionError(
             "dealer_model", f"dealer_model must be one of {', '.join(DEALER_MODELS)}, got {raw!r}"
@@ -331,6 +326,17 @@ class FlowBook:
             unclassified_volume=unclassified,
             classified_share=(buys + sells) / volume if volume else None,
         )
+
+    def flow_positions(self) -> npt.NDArray[np.float64]:
+        """The ``flow`` dealer model's inventory per row of ``snapshot.frame`` (contracts, + =
+        dealers long): the settled street position (calls +OI, puts −OI) minus the
+        customers' net buying of the day (buys − sells) on the tracked rows."""
+        frame = self.snapshot.frame
+        oi = frame["open_interest"].fill_null(0).to_numpy().astype(np.float64)
+        position = np.where(frame["is_call"].fill_null(False).to_numpy(), oi, -oi)
+        net = np.asarray(self.estimate.customer_net, dtype=np.float64)[self.positions]
+        position[np.flatnonzero(self.rows)] -= net
+        return position
 
     def live_snapshot(self) -> ChainSnapshot:
         """The snapshot with each tracked row's ``open_interest`` replaced by its live open
@@ -535,8 +541,12 @@ class FlowService:
 
     def _settled(self, book: FlowBook, options: dict[str, Any]) -> Analysis:
         """The usual analysis of the book's snapshot: the service's own cached one when it
-        caches (and read that snapshot), else computed here (no second fetch)."""
+        caches (and read that snapshot), else computed here (no second fetch). Under the
+        ``flow`` model no trade has moved the book yet: the settled inventory is the street
+        position, so the settled numbers are the street ones."""
         clean = {k: v for k, v in options.items() if v is not None}
+        if clean.get("dealer_model") == "flow":
+            clean["dealer_model"] = "street"
         if self.service.ttl > 0:
             a = self.service.analysis(book.symbol, **clean)
             if a.as_of == book.as_of:
@@ -544,7 +554,17 @@ class FlowService:
         return compact(analyze(book.snapshot, self.service.preset, **clean))
 
     def _live(self, book: FlowBook, options: dict[str, Any]) -> Analysis:
+        """The live analysis: effective open interest under ``street``/``short_all``; under
+        ``flow`` the dealers' inventory after the day's customer flow
+        (:meth:`FlowBook.flow_positions`) on the snapshot's own open interest."""
         clean = {k: v for k, v in options.items() if v is not None}
+        if clean.get("dealer_model") == "flow":
+            return compact(
+                analyze(
+                    book.snapshot, self.service.preset, dealer_position=book.flow_positions(),
+                    **clean,
+                )
+            )  # fmt: skip
         return compact(analyze(book.live_snapshot(), self.service.preset, **clean))
 
     def _result_key(

@@ -5,7 +5,7 @@ Thin shells over :class:`api.service.flow.FlowService` (built once per app by
 are the official SDK's method names. Every route takes ``?expiry=YYYY-MM-DD`` (400
 ``invalid_expiry`` when malformed, 404 when no contract expires then; echoed as ``expiry``)
 and **extra** ``?rule=vendor|net``, ``?confidence=`` (in (0, 1]) and
-``?dealer_model=street|short_all``; without them the server's settings
+``?dealer_model=street|short_all|flow``; without them the server's settings
 (``GEX_FLOW_RULE``, ``GEX_FLOW_CONFIDENCE``) and ``street``. A source without a trade tape
 answers 404 ``no_trades``. Rendered bytes are memoized per result (by identity), as for the
 exposure routes.
@@ -118,8 +118,9 @@ Confidence = Annotated[
 FlowDealerModel = Annotated[
     str | None,
     Query(
-        description="**extra**: whose positions sign the exposures: street (default) or "
-        "short_all. Echoed as dealer_model.",
+        description="**extra**: whose positions sign the exposures: street (default), "
+        "short_all, or flow (live: the dealers' settled street position minus the day's "
+        "customer net buying; settled: the street book). Echoed as dealer_model.",
         examples=["street"],
         json_schema_extra={"enum": list(DEALER_MODELS)},
     ),

@@ -173,7 +173,8 @@ def test_a_request_overrides_the_settings_and_bad_values_name_their_parameter() 
             settings.resolve(None, bad)  # type: ignore[arg-type]
         assert confidence.value.parameter == "confidence"
     assert check_dealer_model(None) == "street" and check_dealer_model(" SHORT_ALL") == "short_all"
-    for bad in ("flow", "long_all"):
+    assert check_dealer_model("flow") == "flow"
+    for bad in ("long_all", "dealers"):
         with pytest.raises(OptionError) as model:
             check_dealer_model(bad)
         assert model.value.parameter == "dealer_model"
@@ -279,8 +280,22 @@ def test_settled_is_the_services_own_analysis_and_live_the_same_options() -> Non
     )
     assert result.live.as_of == result.settled.as_of == snap.as_of
     assert flow.result("TOY", EXPIRY, "short_all") is result  # cached
-    with pytest.raises(OptionError):
-        flow.result("TOY", dealer_model="flow")
+    flowed = flow.result("TOY", dealer_model="flow")
+    book = flowed.book
+    frame = book.snapshot.frame
+    oi = frame["open_interest"].to_numpy().astype(float)
+    street = np.where(frame["is_call"].to_numpy(), oi, -oi)
+    inventory = book.flow_positions()
+    tracked = np.flatnonzero(book.rows)
+    net = np.asarray(book.estimate.customer_net, dtype=float)[book.positions]
+    np.testing.assert_array_equal(inventory[tracked], street[tracked] - net)
+    untracked = np.setdiff1d(np.arange(frame.height), tracked)
+    np.testing.assert_array_equal(inventory[untracked], street[untracked])
+    assert net.any()  # the toy tape moves the book
+    assert flowed.settled.exposures == flow.result("TOY").settled.exposures  # street book
+    want = analyze(book.snapshot, dealer_model="flow", dealer_position=inventory)
+    for name, value in want.exposures.items():
+        assert flowed.live.exposures[name] == pytest.approx(value, rel=1e-12, abs=1e-6), name
     with pytest.raises(NoContractsError):
         flow.result("TOY", date(2026, 12, 19))
 

@@ -282,11 +282,18 @@ def test_rule_confidence_and_dealer_model_reach_the_service(http: httpx.Client) 
     street = http.get("/v1/flow/dealer-risk/TOY").json()
     assert short["dealer_model"] == "short_all" and street["dealer_model"] == "street"
     assert short["settled_net_gex"] != street["settled_net_gex"]
+    # the flow model: settled = the street book (no trade has moved it yet); live = the
+    # dealers' inventory after the day's customer flow
+    flowed = http.get("/v1/flow/dealer-risk/TOY", params={"dealer_model": "flow"}).json()
+    assert flowed["dealer_model"] == "flow"
+    assert flowed["settled_net_gex"] == street["settled_net_gex"]
+    assert flowed["live_net_gex"] - flowed["settled_net_gex"] == pytest.approx(
+        flowed["flow_gex_adjustment"], rel=1e-12, abs=1e-6
+    )
     for params, code in (
         ({"rule": "gross"}, "invalid_rule"),
         ({"confidence": "0"}, "invalid_confidence"),
         ({"confidence": "1.5"}, "invalid_confidence"),
-        ({"dealer_model": "flow"}, "invalid_dealer_model"),
         ({"dealer_model": "long_all"}, "invalid_dealer_model"),
     ):
         answer = http.get("/v1/flow/dealer-risk/TOY", params=params)
