@@ -15,7 +15,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -129,21 +129,22 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = False  # so server_close() joins every handler thread
     block_on_close = True
 
-    def __init__(self, routes: Routes) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.routes = routes
+    def __init__(self, handler: type[BaseHTTPRequestHandler], **attributes: Any) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+        for name, value in attributes.items():
+            setattr(self, name, value)  # what the handler reads as ``self.server.<name>``
         self.stopping = threading.Event()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that disconnected mid-reply is expected in the failure tests."""
 
 
-class ReplayServer:
-    """Context manager: a loopback HTTP server replaying ``routes`` from a thread."""
+class LoopbackServer:
+    """Context manager: ``handler`` serving on 127.0.0.1 from a thread; ``attributes`` are set
+    on the server, where the handler reads them (``self.server.routes``)."""
 
-    def __init__(self, routes: Routes) -> None:
-        self.routes = routes
-        self._server = _Server(routes)
+    def __init__(self, handler: type[BaseHTTPRequestHandler], **attributes: Any) -> None:
+        self._server = _Server(handler, **attributes)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -152,7 +153,7 @@ class ReplayServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def __enter__(self) -> ReplayServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -161,6 +162,14 @@ class ReplayServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+class ReplayServer(LoopbackServer):
+    """A loopback HTTP server replaying ``routes`` from a thread."""
+
+    def __init__(self, routes: Routes) -> None:
+        self.routes = routes
+        super().__init__(_Handler, routes=routes)
 
 
 def closed_port_url() -> str:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.data_adapters.loopback import Reply
+from tests.data_adapters.loopback import LoopbackServer, Reply
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "databento"
 UNRESOLVED = Reply(
@@ -69,7 +69,7 @@ class Gateway:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: Any  # the loopback server: .gateway, .stopping
     timeout = 5
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -105,39 +105,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve("POST", dict(parse_qsl(body, keep_blank_values=True)))
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = False
-    block_on_close = True
-
-    def __init__(self, gateway: Gateway) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.gateway = gateway
-        self.stopping = threading.Event()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that disconnected mid-reply is expected in the failure tests."""
-
-
-class GatewayServer:
-    """Context manager: the stand-in gateway on 127.0.0.1, answering from a thread."""
+class GatewayServer(LoopbackServer):
+    """The stand-in gateway on 127.0.0.1, answering from a thread."""
 
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
-        self._server = _Server(gateway)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> GatewayServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(_Handler, gateway=gateway)
