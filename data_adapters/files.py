@@ -34,6 +34,20 @@ every header field, every column, dtype and value, NaN distinct from null, empty
 distinct from null. Rows a source set aside (``ChainSnapshot.set_aside``) are not stored: a
 store keeps the chain a source delivered, and the set-aside rows were counted when it was.
 
+Trades (``trades(symbol, day, until=None)``), one file per symbol and New York day, in
+``TRADES_SCHEMA`` (``contract, timestamp, price, size, condition, bid, ask``)::
+
+    <root>/SPX/trades/2024-01-05.parquet
+    <root>/SPX/trades/2024-01-05.csv        (Parquet wins when both exist)
+
+Parquet: exactly those columns (in any order); lossless widenings (``Int32`` sizes,
+``Float32`` prices, timestamps of another unit or zone) are applied, a naive timestamp is
+an error. CSV: a header line with those column names; each ``timestamp`` is an ISO instant
+with its offset (``2024-01-05T14:30:00.250000Z``, ``...-05:00``). The tape is returned
+sorted by timestamp, cut at ``until``. A file that does not fit is an
+:class:`UpstreamInvalidError` naming the file; a symbol without a folder is
+:class:`SymbolNotFoundError`, a day without a file :class:`NoHistoryError`.
+
 Settings: ``root`` (default ``$XDG_DATA_HOME/gex/snapshots``, else
 ``~/.local/share/gex/snapshots``) and ``format`` (``parquet`` or ``csv``, the default of
 :meth:`FilesSource.write`; default ``parquet``).
@@ -55,18 +69,21 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote, unquote
 
 import polars as pl
 
+from data_adapters.base import TRADES_SCHEMA
 from data_adapters.errors import (
     DataSourceError,
     InvalidSymbolError,
+    NoHistoryError,
     SourceConfigError,
     SymbolNotFoundError,
+    UpstreamInvalidError,
 )
 from data_adapters.settings import Settings
 from data_adapters.symbols import check_symbol, folder_name
@@ -313,6 +330,57 @@ def _decode(path: Path, fmt: str) -> ChainSnapshot:
     return _from_header(header, frame)
 
 
+TRADES_DIR: Final = "trades"
+"""The folder of a symbol's trade tapes (module docstring)."""
+_OFFSET = r"(Z|z|[+-]\d{2}(:?\d{2})?)$"
+
+
+def _trades_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """A tape in TRADES_SCHEMA (lossless widenings applied); ValueError otherwise."""
+    missing = [c for c in TRADES_SCHEMA if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in TRADES_SCHEMA]
+    if missing or extra:
+        raise ValueError(f"not a trade tape (TRADES_SCHEMA): missing {missing}, unexpected {extra}")
+    casts = []
+    for name, want in TRADES_SCHEMA.items():
+        have = frame.schema[name]
+        if have == want:
+            continue
+        if isinstance(want, pl.Datetime):
+            if not isinstance(have, pl.Datetime) or have.time_zone is None:
+                raise ValueError(f"column 'timestamp' has dtype {have}, expected {want}")
+            casts.append(pl.col(name).dt.convert_time_zone("UTC").dt.cast_time_unit("us"))
+            continue
+        lossless = (
+            (want == pl.Int64 and isinstance(have, _INTEGERS))
+            or (want == pl.Float64 and have == pl.Float32)
+            or have == pl.Null
+        )
+        if not lossless:
+            raise ValueError(f"column {name!r} has dtype {have}, expected {want}")
+        casts.append(pl.col(name).cast(want))
+    tape = frame.with_columns(casts).select(list(TRADES_SCHEMA))
+    if tape["timestamp"].null_count():
+        raise ValueError("a trade without a timestamp")
+    return tape.sort("timestamp", maintain_order=True)
+
+
+def _read_trades(path: Path, fmt: str) -> pl.DataFrame:
+    if fmt == "parquet":
+        return _trades_frame(pl.read_parquet(path))
+    header = pl.read_csv(path, n_rows=0).columns
+    overrides = {c: (pl.String if c == "timestamp" else t) for c, t in TRADES_SCHEMA.items()}
+    frame = pl.read_csv(path, schema_overrides={c: overrides[c] for c in header if c in overrides})
+    if "timestamp" in frame.columns:
+        stamps = frame["timestamp"]
+        if not stamps.drop_nulls().str.contains(_OFFSET).all():
+            raise ValueError("every timestamp must be an ISO instant with its UTC offset")
+        frame = frame.with_columns(
+            pl.col("timestamp").str.to_datetime(time_unit="us", time_zone="UTC")
+        )
+    return _trades_frame(frame)
+
+
 class FilesSource:
     """Snapshots on disk under ``root`` (see the module docstring)."""
 
@@ -404,6 +472,40 @@ class FilesSource:
         latest = entries[-1][0]
         best = [e for e in entries if e[0] == latest][-1]  # parquet first, new folder first
         return self.read(best[2])
+
+    def trades(self, symbol: str, day: date, until: datetime | None = None) -> pl.DataFrame:
+        """The trades of ``symbol`` on ``day`` from ``<folder>/trades/<day>.parquet`` (or
+        ``.csv``), in TRADES_SCHEMA, sorted by timestamp; ``until`` (tz-aware) keeps those
+        at or before it. SymbolNotFoundError without a folder of the symbol,
+        NoHistoryError without a file for the day, UpstreamInvalidError (naming the file)
+        for a file that is not a trade tape."""
+        if isinstance(day, datetime) or not isinstance(day, date):
+            raise DataSourceError(self.name, f"day must be a date, not {day!r}")
+        if until is not None and not _aware(until):
+            raise DataSourceError(self.name, "until must be a timezone-aware datetime")
+        folders = list(self._folders(symbol))
+        if not folders:
+            raise SymbolNotFoundError(self.name, f"no folder of {symbol!r} under {self.root}")
+        found = [
+            (path, fmt)
+            for fmt in FORMATS
+            for folder in folders
+            if (path := folder / TRADES_DIR / f"{day.isoformat()}.{fmt}").is_file()
+        ]
+        if not found:
+            where = folders[0] / TRADES_DIR / f"{day.isoformat()}.parquet"
+            raise NoHistoryError(
+                self.name, f"no trades of {symbol!r} on {day}: no {where} (or .csv)"
+            )
+        path, fmt = found[0]
+        try:
+            tape = _read_trades(path, fmt)
+        except (OSError, ValueError, KeyError, TypeError, pl.exceptions.PolarsError) as exc:
+            raise UpstreamInvalidError(self.name, f"{path}: not a trade tape ({exc})") from exc
+        if until is None:
+            return tape
+        cut = tape["timestamp"].search_sorted(until.astimezone(UTC), side="right")
+        return tape.slice(0, int(cut))
 
     def write(self, snapshot: ChainSnapshot, fmt: str | None = None) -> Path:
         """Store ``snapshot`` (atomically) and return its path; same instant = replaced."""

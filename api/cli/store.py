@@ -2,7 +2,7 @@
 
 ::
 
-    gex ingest SYMBOL... [--source S] [--store DIR]                 the current snapshots
+    gex ingest SYMBOL... [--source S] [--store DIR] [--no-trades]   the current snapshots
     gex ingest SYMBOL... --at ISO [--at ISO]...                     past instants (demo,
                                                                     store, files)
     gex ingest SYMBOL... --every 60s [--until ISO]                  a collector during
@@ -16,6 +16,13 @@ The store root is ``--store DIR``, else ``GEX_STORE``, else the default
 (:func:`data_adapters.store.resolve_root`). Sources are built from ``--source``,
 ``--file`` and ``--source-opt`` as for every data command (secrets only from the
 environment or the config file; a backfill's workers resolve them in their own).
+
+Trade tapes: ``--trades/--no-trades`` (default: on when the source serves trades — demo,
+thetadata, databento, store, files) also store, for each symbol and New York day with a
+stored snapshot, the day's trade tape up to that snapshot's instant (the latest one asked
+for that day); a backfill stores each session's tape up to its last ``--times``. A tape the
+source cannot give is a ``warning:`` line by default, an ``error:`` line and exit 1 with an
+explicit ``--trades``; ``--trades`` with a source without trades is a usage error.
 
 Output: one line per snapshot (``written``/``skipped``/``replaced``) on stdout, a summary
 line, and for each failure an ``error:`` line on stderr; any failure exits 1. ``backfill``
@@ -80,9 +87,37 @@ def _store(store: Path | None) -> SnapshotStore:
     return SnapshotStore(resolve_root(store))
 
 
-def _summary(root: Path, written: int, skipped: int, replaced: int, failed: int) -> str:
+def _summary(
+    root: Path, written: int, skipped: int, replaced: int, failed: int, tapes: int | None = None
+) -> str:
     extra = f", {replaced} replaced" if replaced else ""
-    return f"{written} written, {skipped} skipped{extra}, {failed} failed — store {root}"
+    tape_text = "" if tapes is None else f", {tapes} trade tape(s) stored"
+    return f"{written} written, {skipped} skipped{extra}, {failed} failed{tape_text} — store {root}"
+
+
+Trades = Annotated[
+    bool | None,
+    typer.Option(
+        "--trades/--no-trades",
+        help="Also store the day's trade tape (default: when the source serves trades).",
+    ),
+]
+
+
+def _trades_fetch(source: Any, wanted: bool | None) -> Any:
+    """The source's ``fetch(symbol, day, until)`` when tapes are wanted, else None."""
+    from data_adapters.store.backfill import trades_of
+
+    if wanted is False:
+        return None
+    fetch = trades_of(source)
+    if fetch is None and wanted:
+        raise UsageError(f"--trades: the {getattr(source, 'name', '')} source serves no trades")
+    return fetch
+
+
+def _tape_problem(symbol: str, error: str | None, strict: bool) -> None:
+    error_line(f"{symbol}: trade tape: {error}", "error" if strict else "warning")
 
 
 @with_options("source", "file", "source_opt", "store", busy_message=None)
@@ -108,6 +143,7 @@ def ingest_command(
     until: Annotated[
         str | None, typer.Option(metavar="ISO", help="Stop the collector after this instant.")
     ] = None,
+    trades: Trades = None,
 ) -> None:
     """Snapshot SYMBOLs into the store: now, at given instants, or as a collector."""
     instants = [check_instant(t, "--at") for t in at or ()]
@@ -120,47 +156,72 @@ def ingest_command(
     settings = opts.settings()
     target = _store(opts.store)
     built = options.build_source(opts.source, settings)
+    fetch_trades = _trades_fetch(built, trades)
+    strict = bool(trades)
     if step is not None:
-        _collect(target, built, symbols, step, stop)
+        _collect(target, built, symbols, step, stop, fetch_trades, strict)
         return
     if instants:
-        counts, failed = _ingest_at(target, built, symbols, instants)  # type: ignore[arg-type]
+        counts, failed, tapes = _ingest_at(
+            target,
+            built,
+            symbols,
+            instants,
+            fetch_trades is not None,
+            strict,  # type: ignore[arg-type]
+        )
     else:
-        counts, failed = _ingest_now(target, built, symbols)
-    typer.echo(f"ingest: {_summary(target.root, *counts, failed)}")
+        counts, failed, tapes = _ingest_now(target, built, symbols, fetch_trades, strict)
+    shown = tapes if fetch_trades is not None else None
+    typer.echo(f"ingest: {_summary(target.root, *counts, failed, shown)}")
     if failed:
         raise typer.Exit(1)
 
 
 def _ingest_now(
-    target: SnapshotStore, source: Any, symbols: list[str]
-) -> tuple[tuple[int, int, int], int]:
+    target: SnapshotStore, source: Any, symbols: list[str], trades: Any, strict: bool
+) -> tuple[tuple[int, int, int], int, int]:
     from api.cli import render_store as render
     from api.service import collect
 
     with target.writer(LOCK_TIMEOUT) as writer:
-        results = collect.store_now(writer, source.snapshot, symbols)
+        results = collect.store_now(writer, source.snapshot, symbols, trades=trades)
     counts = {"written": 0, "skipped": 0, "replaced": 0, "failed": 0}
+    tapes = 0
     for r in results:
         counts[r.status] += 1
         if r.status == "failed":
             error_line(f"{r.symbol}: {r.error}")
         else:
             typer.echo(render.stored_line(r.symbol, r.status, r.as_of))
-    return (counts["written"], counts["skipped"], counts["replaced"]), counts["failed"]
+        if r.tape in ("written", "replaced"):
+            tapes += 1
+        elif r.tape == "failed":
+            _tape_problem(r.symbol, r.tape_error, strict)
+            counts["failed"] += strict
+    return (counts["written"], counts["skipped"], counts["replaced"]), counts["failed"], tapes
 
 
 def _ingest_at(
-    target: SnapshotStore, source: Any, symbols: list[str], instants: list[datetime]
-) -> tuple[tuple[int, int, int], int]:
+    target: SnapshotStore,
+    source: Any,
+    symbols: list[str],
+    instants: list[datetime],
+    trades: bool,
+    strict: bool,
+) -> tuple[tuple[int, int, int], int, int]:
     from api.cli import render_store as render
     from data_adapters.store import ingest
 
-    written = skipped = replaced = failed = 0
+    written = skipped = replaced = failed = tapes = 0
     with target.writer(LOCK_TIMEOUT) as writer:
         for instant in sorted(set(instants)):
             for symbol in symbols:
-                result = ingest(writer, source, [symbol], [instant])
+                result = ingest(writer, source, [symbol], [instant], trades=trades)
+                tapes += result.tapes_written
+                for problem in result.tape_failures:
+                    _tape_problem(symbol, problem.error, strict)
+                    failed += strict
                 if result.failures:
                     failed += 1
                     error_line(f"{symbol} at {render.instant(instant)}: {result.failures[0].error}")
@@ -171,11 +232,17 @@ def _ingest_at(
                 written, skipped = written + result.written, skipped + result.skipped
                 replaced += result.replaced
                 typer.echo(render.stored_line(symbol, status, instant))
-    return (written, skipped, replaced), failed
+    return (written, skipped, replaced), failed, tapes
 
 
 def _collect(
-    target: SnapshotStore, source: Any, symbols: list[str], step: Any, stop: datetime | None
+    target: SnapshotStore,
+    source: Any,
+    symbols: list[str],
+    step: Any,
+    stop: datetime | None,
+    trades: Any = None,
+    strict: bool = False,
 ) -> None:
     from api.cli import render_store as render
     from api.service import collect
@@ -185,13 +252,17 @@ def _collect(
             error_line(f"{r.symbol} at {render.instant(tick)}: {r.error}", "warning")
         else:
             typer.echo(render.stored_line(r.symbol, r.status, r.as_of))
+        if r.tape == "failed":
+            error_line(
+                f"{r.symbol} at {render.instant(tick)}: trade tape: {r.tape_error}", "warning"
+            )
 
     def on_wait(tick: datetime, seconds: float) -> None:
         typer.echo(f"collector: outside the session; next snapshot at {render.instant(tick)}")
 
     collector = collect.Collector(
         target, source.snapshot, symbols, step, until=stop, on_stored=on_stored, on_wait=on_wait,
-        lock_timeout=LOCK_TIMEOUT,
+        lock_timeout=LOCK_TIMEOUT, trades=trades,
     )  # fmt: skip
     try:
         stats = collector.run()
@@ -206,7 +277,7 @@ def _collect(
         f"collector done: {stats.ticks} tick(s), "
         f"{_summary(target.root, stats.written, stats.skipped, stats.replaced, stats.failed)}"
     )
-    if stats.failed:
+    if stats.failed or (strict and stats.tapes_failed):
         raise typer.Exit(1)
 
 
@@ -264,6 +335,7 @@ def backfill_command(
         typer.Option(metavar="tcp://HOST:PORT", help="Run on this Dask cluster's workers."),
     ] = None,
     retries: Annotated[int, typer.Option(min=0, help="Retries of a failed task.")] = 2,
+    trades: Trades = None,
 ) -> None:
     """Store SYMBOLs at --times on every NYSE session from --from to --to.
 
@@ -285,7 +357,7 @@ def backfill_command(
         result = backfill(
             symbols, opts.source, settings, start, end, times, store=target,  # type: ignore[arg-type]
             workers=workers, scheduler=scheduler, retries=retries, progress=progress,
-            lock_timeout=LOCK_TIMEOUT,
+            lock_timeout=LOCK_TIMEOUT, trades=trades is not False,
         )  # fmt: skip
     finally:
         if bar is not None:
@@ -295,13 +367,16 @@ def backfill_command(
             f"{report.symbol} {report.session}: failed after {report.attempts} attempt(s): "
             f"{report.error}"
         )
+    for report in result.tape_failures:
+        _tape_problem(f"{report.symbol} {report.session}", report.error, bool(trades))
     workers_text = f", {result.workers} worker(s)" if result.mode != "serial" else ""
+    tapes_text = "" if trades is False else f", {result.tapes_written} trade tape(s) stored"
     typer.echo(
         f"backfill ({result.mode}{workers_text}): {result.tasks} task(s), "
         f"{result.snapshots_written} written, {result.snapshots_skipped} skipped, "
-        f"{len(result.failures)} failed — store {target.root}"
+        f"{len(result.failures)} failed{tapes_text} — store {target.root}"
     )
-    if result.failures:
+    if result.failures or (trades and result.tape_failures):
         raise typer.Exit(1)
 
 

@@ -2,7 +2,13 @@
 
 :func:`store_now` takes the source's current snapshot of each symbol and stores it (one
 result per symbol: ``written``, ``skipped`` — that ``as_of`` is already stored —,
-``replaced`` or ``failed`` with the error; a failure never stops the others).
+``replaced`` or ``failed`` with the error; a failure never stops the others). Given the
+source's trades (``trades``: ``fetch(symbol, day, until)``, made by
+:func:`data_adapters.store.backfill.trades_of`), it also stores the session's trade tape up
+to each stored snapshot's ``as_of`` (:meth:`StoreWriter.put_trades`: the day's tape grows
+tick by tick, each version replacing the last atomically); ``Stored.tape`` says what
+happened to it, and a tape the source cannot give is ``"failed"`` with ``tape_error`` (the
+snapshot is kept).
 
 :class:`Collector` (``gex ingest --every 60s``) does that on a grid of instants during the
 NYSE sessions of the exchange calendar (:mod:`data_adapters.store.calendar`): on a session
@@ -30,10 +36,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from typing import Final
+from typing import Any, Final
 
 from data_adapters.store import SnapshotStore, StoreWriter
 from data_adapters.store.calendar import is_session
+from data_adapters.store.layout import new_york_date
 from engine.chain import ChainSnapshot
 from engine.settlement import CALENDAR_RANGE, NEW_YORK, option_close
 
@@ -42,6 +49,7 @@ __all__ = [
     "Collector",
     "CollectorStats",
     "Stored",
+    "TradesFetch",
     "next_tick",
     "now_utc",
     "pause",
@@ -67,12 +75,20 @@ def pause(seconds: float) -> None:
 @dataclass(frozen=True, slots=True)
 class Stored:
     """What happened to one symbol's snapshot: ``status`` is ``written``, ``skipped``,
-    ``replaced`` or ``failed``; ``as_of`` the snapshot's (None when it failed)."""
+    ``replaced`` or ``failed``; ``as_of`` the snapshot's (None when it failed). ``tape``:
+    the same for its day's trade tape (None when no tape was asked for or the snapshot
+    failed), with ``tape_error`` when ``failed``."""
 
     symbol: str
     status: str
     as_of: datetime | None
     error: str | None = None
+    tape: str | None = None
+    tape_error: str | None = None
+
+
+TradesFetch = Callable[[str, date, datetime], Any]
+"""``fetch(symbol, day, until)``: the source's trades of ``day`` up to ``until``."""
 
 
 def store_now(
@@ -80,10 +96,12 @@ def store_now(
     fetch: Callable[[str], ChainSnapshot],
     symbols: Sequence[str],
     on_result: Callable[[Stored], object] | None = None,
+    trades: TradesFetch | None = None,
 ) -> list[Stored]:
-    """Fetch and store each symbol's snapshot with the open ``writer`` (see the module
-    docstring); ``on_result`` hears of each as soon as it is durable. A failure to fetch or
-    to encode is a ``failed`` result; a failure to write is raised (the store's error)."""
+    """Fetch and store each symbol's snapshot (and, with ``trades``, its day's tape up to
+    its ``as_of``) with the open ``writer`` (see the module docstring); ``on_result`` hears
+    of each as soon as it is durable. A failure to fetch or to encode is a ``failed``
+    result; a failure to write is raised (the store's error)."""
     from data_adapters.store import make_record
 
     out = []
@@ -95,10 +113,29 @@ def store_now(
             result = Stored(symbol, "failed", None, f"{type(exc).__name__}: {exc}")
         else:
             result = Stored(symbol, writer.put(record), snapshot.as_of)
+            if trades is not None:
+                result = _store_tape(writer, trades, result, snapshot.as_of)
         out.append(result)
         if on_result is not None:
             on_result(result)
     return out
+
+
+def _store_tape(
+    writer: StoreWriter, trades: TradesFetch, result: Stored, as_of: datetime
+) -> Stored:
+    from dataclasses import replace
+
+    from data_adapters.store.tapes import encode_tape
+
+    day = new_york_date(as_of)
+    if writer.covers(result.symbol, day, as_of):
+        return replace(result, tape="skipped")
+    try:
+        tape = encode_tape(result.symbol, day, trades(result.symbol, day, as_of))
+    except Exception as exc:  # reported; the snapshot is kept
+        return replace(result, tape="failed", tape_error=f"{type(exc).__name__}: {exc}")
+    return replace(result, tape=writer.put_trades(result.symbol, day, tape, until=as_of))
 
 
 def session_window(day: date, symbols: Sequence[str]) -> tuple[datetime, datetime] | None:
@@ -138,12 +175,16 @@ class CollectorStats:
     skipped: int = 0
     replaced: int = 0
     failed: int = 0
+    tapes: int = 0
+    """Trade tapes written or replaced."""
+    tapes_failed: int = 0
 
 
 class Collector:
     """Store ``symbols`` every ``every`` during NYSE sessions (see the module docstring).
 
-    ``fetch(symbol)`` is the source's current snapshot; ``on_stored(tick, result)`` is
+    ``fetch(symbol)`` is the source's current snapshot; ``trades`` (optional) the source's
+    trades (``fetch(symbol, day, until)``, stored with each snapshot); ``on_stored(tick, result)`` is
     called as each snapshot is stored (or fails) and ``on_wait(tick, seconds)`` before
     sleeping until a tick more than ``every`` away (outside a session). :attr:`stats`
     counts what is durable, also after an interruption.
@@ -163,11 +204,13 @@ class Collector:
         on_wait: Callable[[datetime, float], object] | None = None,
         lock_timeout: float = 30.0,
         max_sleep: float = 900.0,
+        trades: TradesFetch | None = None,
     ) -> None:
         if every <= timedelta(0):
             raise ValueError(f"every must be positive, not {every}")
         self.store = store
         self.fetch = fetch
+        self.trades = trades
         self.symbols = list(symbols)
         self.every = every
         self.until = until
@@ -192,11 +235,15 @@ class Collector:
 
         def count(result: Stored) -> None:
             setattr(self.stats, result.status, getattr(self.stats, result.status) + 1)
+            if result.tape in ("written", "replaced"):
+                self.stats.tapes += 1
+            elif result.tape == "failed":
+                self.stats.tapes_failed += 1
             if self.on_stored is not None:
                 self.on_stored(at, result)
 
         with self.store.writer(self.lock_timeout) as writer:
-            results = store_now(writer, self.fetch, self.symbols, count)
+            results = store_now(writer, self.fetch, self.symbols, count, self.trades)
         self.stats.ticks += 1
         return results
 

@@ -9,11 +9,13 @@ partitioned by symbol and New York date (``layout``)::
     <root>/_writer.journal                  partitions the current writer touches
     <root>/symbol=SPX/date=2026-11-20/_manifest.json
     <root>/symbol=SPX/date=2026-11-20/2026-11-20T21-00-00Z.<sha256[:16]>.parquet
+    <root>/symbol=SPX/date=2026-11-20/trades.<sha256[:16]>.parquet     the day's trade tape
 
 A data file holds one snapshot exactly as the ``files`` source writes it (lossless: header
 with ``fetched_at``, every column, dtype and bit) plus its summary row (``records``); a
 partition's manifest lists its snapshots with size, SHA-256, row count and summary
-(``manifest``). The quarantine is re-derived, losslessly, with ``engine.chain.validate``
+(``manifest``), and its trade tape when one is stored (``tapes``: ``TRADES_SCHEMA``,
+sorted by timestamp, complete up to the manifest's ``until``). The quarantine is re-derived, losslessly, with ``engine.chain.validate``
 (``records`` says why). Everything is schema-versioned (``SCHEMA_VERSION``); a reader
 refuses a newer schema with a clear error.
 
@@ -29,7 +31,9 @@ Durability (a ``kill -9`` at any moment, and power loss on a file system that ho
    never overwrites a listed file.
 4. Only then is the manifest rewritten, the same atomic way. Readers see only what a
    manifest lists, so nothing half-written is ever listed.
-5. A replaced snapshot's old file is removed after the manifest no longer lists it.
+5. A replaced snapshot's (or trade tape's) old file is removed after the manifest no
+   longer lists it. A tape is written exactly like a snapshot (steps 2-5): readers see the
+   old tape or the new one, whole.
 6. On close (and between two commits once it names 1,024 partitions) the journal is
    emptied. When a writer opens and finds it not empty (the last
    writer was killed), it removes the temporary files and unlisted data files of the
@@ -43,9 +47,11 @@ As a source (``get_source("store", root=...)``; settings ``root``, or ``GEX_STOR
     store.snapshot("SPX", as_of)              # latest at or before as_of; NoHistoryError before the first
     store.prior_session("SPX", as_of)         # last snapshot of the previous NYSE session, or None
     store.history("SPX", start, end)          # polars frame of summary rows, newest last
-    store.list("SPX"); store.verify()         # listing; integrity report (never raises on a bad file)
+    store.trades("SPX", day, until=None)      # the stored tape; NoHistoryError for a day without one
+    store.list("SPX"); store.tapes("SPX"); store.verify()  # listings; integrity report
     with store.writer(timeout=30) as w:       # the one writer
         w.put(snapshot)
+        w.put_trades("SPX", day, frame, until=as_of)  # the day's tape (TRADES_SCHEMA)
     ingest(store, get_source("demo"), ["SPX"], instants)
     backfill(["SPX", "SPY"], "demo", {}, "2026-01-02", "2026-03-31", ("10:00", "16:00"),
              store=store, scheduler="tcp://10.0.0.5:8786")
@@ -79,7 +85,7 @@ from data_adapters.store.records import (
     make_record,
     summarize,
 )
-from data_adapters.store.store import SnapshotStore, StoredSnapshot
+from data_adapters.store.store import SnapshotStore, StoredSnapshot, StoredTape
 from data_adapters.store.verify import Problem, VerifyReport
 from data_adapters.store.writer import Recovery, StoreWriter
 
@@ -100,6 +106,7 @@ __all__ = [
     "StoreWriter",
     "StoredRecord",
     "StoredSnapshot",
+    "StoredTape",
     "Task",
     "TaskOutput",
     "TaskReport",

@@ -18,6 +18,13 @@ A task that fails — an exception on the worker, a worker that dies — is resu
 every error; it is never silently dropped. Tasks that needed a retry and then succeeded are
 listed in :attr:`BackfillResult.retried`.
 
+Trade tapes (``trades``, default on): where the source has ``trades(symbol, day)``, a task
+also fetches the session's tape, cut at its last instant (``until``, passed to sources that
+take it), encodes it on the worker and the caller stores it beside the snapshots
+(:meth:`StoreWriter.put_trades`); a rerun skips a tape stored that far. A source without
+trades stores none; a tape the source fails to give is reported in
+:attr:`BackfillResult.tape_failures` (the snapshots are kept, ``ok`` is about them alone).
+
 Workers build the source themselves, from ``source_name`` (a registry name, or a picklable
 factory called as ``factory(**source_settings)``) and ``source_settings``; settings not given
 explicitly resolve on the worker (its environment and config file), so secrets such as an
@@ -30,6 +37,7 @@ processes with ``spawn``, which re-imports the calling script: a script that cal
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import uuid
 from collections import deque
@@ -41,8 +49,10 @@ from typing import Any, Protocol, TypeAlias
 from data_adapters.base import Source
 from data_adapters.store.calendar import sessions_between
 from data_adapters.store.errors import StoreError
+from data_adapters.store.layout import new_york_date
 from data_adapters.store.records import StoredRecord, make_record
 from data_adapters.store.store import SnapshotStore
+from data_adapters.store.tapes import EncodedTape, encode_tape
 from data_adapters.store.writer import StoreWriter
 from data_adapters.symbols import check_symbol
 from engine.settlement import NEW_YORK
@@ -60,6 +70,7 @@ __all__ = [
     "ingest",
     "plan",
     "run_task",
+    "trades_of",
 ]
 
 SourceSpec: TypeAlias = "str | Callable[..., Source]"
@@ -94,6 +105,28 @@ def _writing(store: SnapshotStore | StoreWriter, lock_timeout: float) -> Iterato
         yield writer
 
 
+def trades_of(source: object) -> Callable[[str, date, datetime], Any] | None:
+    """``fetch(symbol, day, until)`` of a source that serves trades (``until`` passed where
+    its ``trades`` takes it, else the day's tape is cut here), or None."""
+    fetch = getattr(source, "trades", None)
+    if not callable(fetch):
+        return None
+    try:
+        takes_until = "until" in inspect.signature(fetch).parameters
+    except (TypeError, ValueError):
+        takes_until = False
+
+    def get(symbol: str, day: date, until: datetime) -> Any:
+        import polars as pl
+
+        frame = fetch(symbol, day, until=until) if takes_until else fetch(symbol, day)
+        if isinstance(frame, pl.DataFrame) and "timestamp" in frame.columns:
+            frame = frame.filter(pl.col("timestamp") <= until)
+        return frame
+
+    return get
+
+
 # -- ingest ----------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Failure:
@@ -106,10 +139,16 @@ class Failure:
 
 @dataclass(frozen=True, slots=True)
 class IngestResult:
+    """Counts of snapshots and of trade tapes (``tapes_written`` counts replaced ones too);
+    ``ok`` is about the snapshots (``tape_failures`` are reported beside them)."""
+
     written: int = 0
     skipped: int = 0
     replaced: int = 0
     failures: tuple[Failure, ...] = ()
+    tapes_written: int = 0
+    tapes_skipped: int = 0
+    tape_failures: tuple[Failure, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -124,22 +163,35 @@ def ingest(
     *,
     replace: bool = False,
     lock_timeout: float = 0.0,
+    trades: bool | None = None,
 ) -> IngestResult:
     """Fetch ``source.snapshot(symbol, instant)`` for every symbol and instant (oldest
     instant first), compute its summary and store it. Idempotent: an instant already stored
     for a symbol is skipped without fetching (unless ``replace``), and a snapshot whose
     ``as_of`` is already stored is kept as it is. A snapshot the source cannot give is a
     :class:`Failure` in the result; the rest go on. ``store`` is a store (its writer is
-    opened, waiting up to ``lock_timeout`` seconds, and closed) or an open writer."""
+    opened, waiting up to ``lock_timeout`` seconds, and closed) or an open writer.
+
+    ``trades`` (default: whether the source has ``trades``): also store, for each symbol
+    and New York day with a stored snapshot, that day's trade tape up to the latest of its
+    instants (:meth:`StoreWriter.put_trades`; skipped without fetching when a tape stored
+    that far is there, unless ``replace``). ``trades=True`` with a source without trades is
+    a StoreError; a tape the source cannot give is a ``tape_failures`` entry."""
     syms = _symbols(symbols)
     stamps = sorted({_aware(t) for t in instants})
-    counts = {"written": 0, "skipped": 0, "replaced": 0}
+    fetch_trades = trades_of(source) if trades is not False else None
+    if trades and fetch_trades is None:
+        raise StoreError(f"the {getattr(source, 'name', 'given')} source serves no trades")
+    counts = {"written": 0, "skipped": 0, "replaced": 0, "tapes_written": 0, "tapes_skipped": 0}
     failures = []
+    tape_failures = []
+    days: dict[tuple[str, date], datetime] = {}
     with _writing(store, lock_timeout) as writer:
         for instant in stamps:
             for sym in syms:
                 if not replace and writer.contains(sym, instant):
                     counts["skipped"] += 1
+                    days[(sym, new_york_date(instant))] = instant
                     continue
                 try:
                     record = make_record(source.snapshot(sym, instant))
@@ -147,7 +199,20 @@ def ingest(
                     failures.append(Failure(sym, instant, _describe(exc)))
                     continue
                 counts[writer.put(record, replace=replace)] += 1
-    return IngestResult(failures=tuple(failures), **counts)
+                days[(sym, new_york_date(instant))] = instant
+        if fetch_trades is not None:
+            for (sym, day), until in sorted(days.items()):
+                if not replace and writer.covers(sym, day, until):
+                    counts["tapes_skipped"] += 1
+                    continue
+                try:
+                    tape = encode_tape(sym, day, fetch_trades(sym, day, until))
+                except Exception as exc:  # reported; the snapshots are kept
+                    tape_failures.append(Failure(sym, until, _describe(exc)))
+                    continue
+                status = writer.put_trades(sym, day, tape, until=until, replace=replace)
+                counts["tapes_skipped" if status == "skipped" else "tapes_written"] += 1
+    return IngestResult(failures=tuple(failures), tape_failures=tuple(tape_failures), **counts)
 
 
 # -- tasks -----------------------------------------------------------------------------------
@@ -158,15 +223,21 @@ class Task:
     symbol: str
     session: date
     instants: tuple[datetime, ...]
+    tape_until: datetime | None = None
+    """Also fetch the session's trade tape up to this instant (None: no tape)."""
 
 
 @dataclass(frozen=True, slots=True)
 class TaskOutput:
-    """What a worker sends back: the encoded records, or the error (``"Type: message"``)."""
+    """What a worker sends back: the encoded records (and the encoded trade tape, None when
+    none was asked for or the source has no trades; ``tape_error`` when it failed), or the
+    error (``"Type: message"``)."""
 
     task: Task
     records: tuple[StoredRecord, ...] = ()
     error: str | None = None
+    tape: EncodedTape | None = None
+    tape_error: str | None = None
 
 
 _SOURCES: dict[Any, Source] = {}
@@ -200,7 +271,15 @@ def run_task(spec: SourceSpec, settings: Mapping[str, Any] | None, task: Task) -
         records = tuple(make_record(source.snapshot(task.symbol, t)) for t in task.instants)
     except Exception as exc:
         return TaskOutput(task, error=_describe(exc))
-    return TaskOutput(task, records)
+    fetch = trades_of(source) if task.tape_until is not None else None
+    if fetch is None or task.tape_until is None:
+        return TaskOutput(task, records)
+    try:
+        frame = fetch(task.symbol, task.session, task.tape_until)
+        tape = encode_tape(task.symbol, task.session, frame)
+    except Exception as exc:
+        return TaskOutput(task, records, tape_error=_describe(exc))
+    return TaskOutput(task, records, tape=tape)
 
 
 def _times(times_ny: Sequence[str] | str) -> list[time]:
@@ -236,6 +315,7 @@ class _Plan:
     symbols: tuple[str, ...]
     sessions: tuple[date, ...]
     times: tuple[time, ...]
+    trades: bool = True
 
     def __len__(self) -> int:
         return len(self.symbols) * len(self.sessions)
@@ -247,7 +327,7 @@ class _Plan:
                 datetime.combine(session, t, tzinfo=NEW_YORK).astimezone(UTC) for t in self.times
             )
             for sym in self.symbols:
-                yield Task(sym, session, instants)
+                yield Task(sym, session, instants, instants[-1] if self.trades else None)
 
 
 def _plan(
@@ -255,13 +335,14 @@ def _plan(
     start_date: date | str,
     end_date: date | str,
     times_ny: Sequence[str] | str,
+    trades: bool = True,
 ) -> _Plan:
     syms = _symbols(symbols)
     start, end = _day(start_date, "start_date"), _day(end_date, "end_date")
     if start > end:
         raise StoreError(f"start_date {start} is after end_date {end}")
     times = _times(times_ny)
-    return _Plan(tuple(syms), tuple(sessions_between(start, end)), tuple(times))
+    return _Plan(tuple(syms), tuple(sessions_between(start, end)), tuple(times), trades)
 
 
 def plan(
@@ -269,9 +350,12 @@ def plan(
     start_date: date | str,
     end_date: date | str,
     times_ny: Sequence[str] | str = ("16:00",),
+    *,
+    trades: bool = True,
 ) -> list[Task]:
-    """The tasks of a backfill: one per (session, symbol), sessions oldest first."""
-    return list(_plan(symbols, start_date, end_date, times_ny))
+    """The tasks of a backfill: one per (session, symbol), sessions oldest first (each
+    asking for the session's trade tape up to its last instant, unless ``trades=False``)."""
+    return list(_plan(symbols, start_date, end_date, times_ny, trades))
 
 
 # -- runners ---------------------------------------------------------------------------------
@@ -453,6 +537,9 @@ class BackfillResult:
     snapshots_skipped: int
     failures: tuple[TaskReport, ...] = ()
     retried: tuple[TaskReport, ...] = field(default=())
+    tapes_written: int = 0
+    tapes_skipped: int = 0
+    tape_failures: tuple[TaskReport, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -473,6 +560,7 @@ def backfill(
     retries: int = 2,
     progress: Callable[[BackfillProgress], None] | None = None,
     lock_timeout: float = 0.0,
+    trades: bool = True,
 ) -> BackfillResult:
     """Store the snapshots of ``symbols`` at ``times_ny`` (New York) on every NYSE session
     from ``start_date`` to ``end_date`` (both included). See the module docstring.
@@ -481,7 +569,8 @@ def backfill(
     ``workers``: run on a local pool of that many processes; ``scheduler``: on the Dask
     cluster at that address (not both; neither = serial, in this process). ``retries``:
     resubmissions of a failed task. ``progress(BackfillProgress)`` is called in this thread
-    after each task. Raises StoreError for invalid arguments, an unreachable scheduler or a
+    after each task. ``trades``: also store each session's trade tape where the source has
+    trades (module docstring). Raises StoreError for invalid arguments, an unreachable scheduler or a
     failed write (the store stays consistent: what was written before is kept).
     """
     if workers is not None and scheduler is not None:
@@ -501,7 +590,7 @@ def backfill(
     elif not callable(source_name):
         raise StoreError(f"source_name must be a source name or a factory, not {source_name!r}")
     settings = dict(source_settings or {})
-    tasks = _plan(symbols, start_date, end_date, times_ny)
+    tasks = _plan(symbols, start_date, end_date, times_ny, bool(trades))
     target: SnapshotStore | StoreWriter = (
         store if isinstance(store, SnapshotStore | StoreWriter) else SnapshotStore(store)
     )
@@ -526,7 +615,8 @@ def _run(
     retries: int,
     progress: Callable[[BackfillProgress], None] | None,
 ) -> BackfillResult:
-    state = {"done": 0, "failed": 0, "written": 0, "skipped": 0}
+    state = {"done": 0, "failed": 0, "written": 0, "skipped": 0, "tapes": 0, "tapes_skipped": 0}
+    tape_failures: list[TaskReport] = []
     total = len(tasks)
 
     def emit(event: str, task: Task, error: str | None = None) -> None:
@@ -549,10 +639,12 @@ def _run(
         for task in planned:
             missing = tuple(t for t in task.instants if not writer.contains(task.symbol, t))
             state["skipped"] += len(task.instants) - len(missing)
-            if missing:
-                return (
-                    task if len(missing) == len(task.instants) else replace(task, instants=missing)
-                )
+            until = task.tape_until
+            if until is not None and writer.covers(task.symbol, task.session, until):
+                state["tapes_skipped"] += 1
+                until = None
+            if missing or until is not None:
+                return replace(task, instants=missing, tape_until=until)
             state["done"] += 1
             emit("skipped", task)
         return None
@@ -577,6 +669,13 @@ def _run(
                 statuses = writer.put_many(outcome.records)
                 state["written"] += sum(s != "skipped" for s in statuses)
                 state["skipped"] += statuses.count("skipped")
+                if outcome.tape is not None:
+                    tape_status = writer.put_trades(
+                        task.symbol, task.session, outcome.tape, until=task.tape_until
+                    )
+                    state["tapes" if tape_status != "skipped" else "tapes_skipped"] += 1
+                elif outcome.tape_error is not None:
+                    tape_failures.append(_report(task, [outcome.tape_error], 1))
                 state["done"] += 1
                 if task in errors:
                     past = errors.pop(task)
@@ -606,6 +705,9 @@ def _run(
         snapshots_skipped=state["skipped"],
         failures=tuple(failures),
         retried=tuple(retried),
+        tapes_written=state["tapes"],
+        tapes_skipped=state["tapes_skipped"],
+        tape_failures=tuple(tape_failures),
     )
 
 

@@ -7,6 +7,7 @@
     <root>/_writer.journal                              partitions the current writer touches
     <root>/symbol=SPX/date=2026-11-20/_manifest.json    what the partition lists
     <root>/symbol=SPX/date=2026-11-20/2026-11-20T21-00-00Z.0123456789abcdef.parquet
+    <root>/symbol=SPX/date=2026-11-20/trades.0123456789abcdef.parquet   the day's trade tape
     <root>/symbol=ES%3DF/date=2026-11-20/...
 
 Partitions are Hive-style (``symbol=``, ``date=``) so that other tools can scan the data
@@ -14,7 +15,8 @@ files directly. The symbol folder is :func:`data_adapters.symbols.folder_name` (
 encoded, reversible); the date is the New York date of the snapshot's ``as_of`` (its
 session date for every snapshot taken on a trading day). A data file is named by its
 ``as_of`` in UTC (the ``files`` source's stamp) and the first 16 hex digits of the SHA-256
-of its bytes, so a replaced snapshot never overwrites the file a manifest still lists.
+of its bytes, so a replaced snapshot never overwrites the file a manifest still lists. A partition's trade
+tape (at most one) is ``trades.<sha256[:16]>.parquet``, for the same reason.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ __all__ = [
     "STORE_FILE",
     "data_file_name",
     "is_data_file",
+    "is_tape_file",
     "is_temp_file",
     "new_york_date",
     "parse_partition_dir",
@@ -47,6 +50,7 @@ __all__ = [
     "partition_dir",
     "resolve_root",
     "symbol_dir",
+    "tape_file_name",
 ]
 
 STORE_ENV: Final = "GEX_STORE"
@@ -56,6 +60,7 @@ JOURNAL_FILE: Final = "_writer.journal"
 MANIFEST_FILE: Final = "_manifest.json"
 
 _DATA = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d{6})?Z\.[0-9a-f]{16}\.parquet$")
+_TAPE = re.compile(r"^trades\.[0-9a-f]{16}\.parquet$")
 _TEMP = re.compile(r"^\..+\.tmp$")
 _DATE = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
 
@@ -118,6 +123,15 @@ def data_file_name(as_of: datetime, sha256: str) -> str:
 
 def is_data_file(name: str) -> bool:
     return _DATA.match(name) is not None
+
+
+def tape_file_name(sha256: str) -> str:
+    """``trades.<16 hex>.parquet``: a partition's trade tape."""
+    return f"trades.{sha256[:16]}.parquet"
+
+
+def is_tape_file(name: str) -> bool:
+    return _TAPE.match(name) is not None
 
 
 def is_temp_file(name: str) -> bool:

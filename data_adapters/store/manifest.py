@@ -10,7 +10,15 @@ A partition's ``_manifest.json`` (compact JSON, sorted keys, one trailing newlin
          "summary": {"call_wall": 5900.0, "contracts": 22035, "contracts_used": 21990, ...}}
      ]}
 
-``snapshots`` are sorted by ``as_of`` and unique in it. A manifest is written only after
+``snapshots`` are sorted by ``as_of`` and unique in it. A partition that holds the day's
+trade tape lists it under the optional key ``trades`` (absent otherwise, so a manifest
+without a tape is byte for byte what earlier versions wrote, and they ignore the key)::
+
+    "trades": {"bytes": 81234, "file": "trades.0123456789abcdef.parquet", "rows": 5120,
+               "sha256": "0123...(64 hex)", "until": "2026-11-20T19:00:00.000000+00:00"}
+
+``until`` is the instant up to which the tape is complete (``null``: the whole day). A
+manifest is written only after
 every file it lists is in place (each synced and renamed), and is itself replaced
 atomically, so whatever a reader finds listed is whole. ``_store.json`` is
 ``{"format": "gex-engine-store", "schema": 1}``; a store without it has never been written.
@@ -27,7 +35,16 @@ from typing import Any, Final
 from data_adapters.store.errors import StoreError
 from data_adapters.store.records import SCHEMA_VERSION, decode_summary
 
-__all__ = ["FORMAT", "Entry", "encode_manifest", "parse_manifest", "read_manifest"]
+__all__ = [
+    "FORMAT",
+    "Entry",
+    "TapeEntry",
+    "encode_manifest",
+    "parse_manifest",
+    "parse_partition",
+    "read_manifest",
+    "read_partition",
+]
 
 FORMAT: Final = "gex-engine-store"
 _HEX = frozenset("0123456789abcdef")
@@ -76,20 +93,78 @@ class Entry:
         return cls(as_of.astimezone(UTC), name, rows, size, sha, summary)
 
 
-def encode_manifest(symbol: str, day: date, entries: list[Entry]) -> bytes:
-    """The manifest bytes of a partition (entries sorted by ``as_of``)."""
-    body = {
+@dataclass(frozen=True, slots=True)
+class TapeEntry:
+    """A partition's stored trade tape: its file, row count, size, SHA-256 and ``until``
+    (the instant up to which it is complete; None: the whole day)."""
+
+    file: str
+    rows: int
+    bytes: int
+    sha256: str
+    until: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "rows": self.rows,
+            "bytes": self.bytes,
+            "sha256": self.sha256,
+            "until": None
+            if self.until is None
+            else self.until.astimezone(UTC).isoformat(timespec="microseconds"),
+        }
+
+    @classmethod
+    def from_json(cls, fields: object) -> TapeEntry:
+        if not isinstance(fields, dict):
+            raise ValueError("'trades' must be a JSON object")
+        sha, name = fields["sha256"], fields["file"]
+        rows, size = fields["rows"], fields["bytes"]
+        if not (isinstance(sha, str) and len(sha) == 64 and set(sha) <= _HEX):
+            raise ValueError(f"bad sha256 {sha!r}")
+        if not isinstance(name, str) or "/" in name or name.startswith("."):
+            raise ValueError(f"bad file name {name!r}")
+        for value in (rows, size):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"bad count {value!r}")
+        raw_until = fields.get("until")
+        until = None
+        if raw_until is not None:
+            if not isinstance(raw_until, str):
+                raise ValueError(f"bad until {raw_until!r}")
+            until = datetime.fromisoformat(raw_until)
+            if until.tzinfo is None:
+                raise ValueError(f"until {raw_until!r} has no time zone")
+            until = until.astimezone(UTC)
+        return cls(name, rows, size, sha, until)
+
+
+def encode_manifest(
+    symbol: str, day: date, entries: list[Entry], tape: TapeEntry | None = None
+) -> bytes:
+    """The manifest bytes of a partition (entries sorted by ``as_of``; ``tape`` under
+    ``trades`` when given)."""
+    body: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "symbol": symbol,
         "date": day.isoformat(),
         "snapshots": [e.to_json() for e in sorted(entries, key=lambda e: e.as_of)],
     }
+    if tape is not None:
+        body["trades"] = tape.to_json()
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return (text + "\n").encode()
 
 
 def parse_manifest(raw: bytes, symbol: str, day: date) -> list[Entry]:
     """Entries of a manifest's bytes; ValueError when malformed or not this partition's."""
+    return parse_partition(raw, symbol, day)[0]
+
+
+def parse_partition(raw: bytes, symbol: str, day: date) -> tuple[list[Entry], TapeEntry | None]:
+    """Entries and trade tape of a manifest's bytes; ValueError when malformed or not this
+    partition's."""
     body = json.loads(raw)
     if not isinstance(body, dict):
         raise ValueError("a manifest must be a JSON object")
@@ -107,12 +182,22 @@ def parse_manifest(raw: bytes, symbol: str, day: date) -> list[Entry]:
     stamps = [e.as_of for e in entries]
     if stamps != sorted(set(stamps)):
         raise ValueError("snapshots are not sorted by as_of and unique")
-    return entries
+    tape = body.get("trades")
+    return entries, None if tape is None else TapeEntry.from_json(tape)
 
 
 def read_manifest(path: Path, symbol: str, day: date) -> list[Entry] | None:
     """The entries of the manifest at ``path``; None when there is none; StoreError when
     it cannot be read."""
+    found = read_partition(path, symbol, day)
+    return None if found is None else found[0]
+
+
+def read_partition(
+    path: Path, symbol: str, day: date
+) -> tuple[list[Entry], TapeEntry | None] | None:
+    """The entries and trade tape of the manifest at ``path``; None when there is none;
+    StoreError when it cannot be read."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -120,6 +205,6 @@ def read_manifest(path: Path, symbol: str, day: date) -> list[Entry] | None:
     except OSError as exc:
         raise StoreError(f"cannot read {path}: {exc}") from exc
     try:
-        return parse_manifest(raw, symbol, day)
+        return parse_partition(raw, symbol, day)
     except (ValueError, KeyError, TypeError) as exc:
         raise StoreError(f"{path}: corrupt manifest ({exc})") from exc

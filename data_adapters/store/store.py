@@ -27,10 +27,11 @@ from data_adapters.store.layout import (
     new_york_date,
     parse_partition_dir,
     parse_symbol_dir,
+    partition_dir,
     resolve_root,
     symbol_dir,
 )
-from data_adapters.store.manifest import FORMAT, Entry, read_manifest
+from data_adapters.store.manifest import FORMAT, Entry, TapeEntry, read_manifest, read_partition
 from data_adapters.store.records import (
     HISTORY_SCHEMA,
     SCHEMA_VERSION,
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from data_adapters.store.verify import VerifyReport
     from data_adapters.store.writer import StoreWriter
 
-__all__ = ["SnapshotStore", "StoredSnapshot"]
+__all__ = ["SnapshotStore", "StoredSnapshot", "StoredTape"]
 
 _READ_ATTEMPTS: Final = 3
 
@@ -66,6 +67,20 @@ class StoredSnapshot:
     bytes: int
     sha256: str
     summary: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTape:
+    """One listed trade tape: the trades of ``symbol`` on the New York date ``day``,
+    complete up to ``until`` (None: the whole day)."""
+
+    symbol: str
+    day: date
+    path: Path
+    rows: int
+    bytes: int
+    sha256: str
+    until: datetime | None
 
 
 def _aware(as_of: datetime | None, name: str = "as_of") -> datetime | None:
@@ -349,6 +364,89 @@ class SnapshotStore:
                 out += [_listed(sym, day, folder, e) for e in self._entries(sym, day, folder)]
         return out
 
+    # -- trade tapes -----------------------------------------------------------------------
+    def _tape_at(self, symbol: str, day: date) -> StoredTape | None:
+        folder = self.root / symbol_dir(symbol) / partition_dir(day)
+        _, tape = read_partition(folder / MANIFEST_FILE, symbol, day) or ([], None)
+        return None if tape is None else _listed_tape(symbol, day, folder, tape)
+
+    def tapes(self, symbol: str | None = None) -> builtins.list[StoredTape]:
+        """Every stored trade tape (of ``symbol``, or of all symbols), by symbol then day."""
+        symbols = [check_symbol(symbol)] if symbol is not None else self.symbols()
+        out = []
+        for sym in symbols:
+            for day, _ in self._partitions(sym):
+                found = self._tape_at(sym, day)
+                if found is not None:
+                    out.append(found)
+        return out
+
+    def read_trades(self, item: StoredTape) -> pl.DataFrame:
+        """The trades of a listed tape (from :meth:`tapes`), checked against its size and
+        SHA-256; StoreError when it does not match, is corrupt or is gone."""
+        try:
+            return self._read_tape(item)
+        except FileNotFoundError:
+            raise StoreError(f"{item.path} is no longer in the store") from None
+
+    def _read_tape(self, item: StoredTape) -> pl.DataFrame:
+        from data_adapters.store.tapes import decode_tape
+
+        raw = item.path.read_bytes()  # FileNotFoundError: replaced meanwhile
+        if len(raw) != item.bytes or hashlib.sha256(raw).hexdigest() != item.sha256:
+            raise StoreError(
+                f"{item.path}: the file does not match its manifest (size or SHA-256); run verify"
+            )
+        try:
+            frame, symbol, day = decode_tape(raw)
+        except (ValueError, KeyError, TypeError, OSError, pl.exceptions.PolarsError) as exc:
+            raise StoreError(f"{item.path}: corrupt trade tape ({exc})") from exc
+        if symbol != item.symbol or day != item.day:
+            raise StoreError(
+                f"{item.path}: holds the trades of {symbol} on {day}, the manifest says "
+                f"{item.symbol} on {item.day}"
+            )
+        return frame
+
+    def trades(self, symbol: str, day: date, until: datetime | None = None) -> pl.DataFrame:
+        """The stored trade tape of ``symbol`` on ``day`` (New York date) in
+        ``TRADES_SCHEMA``, sorted by timestamp; ``until`` (tz-aware) keeps the trades at or
+        before it. A stored empty tape (a day without trades) is an empty frame.
+        SymbolNotFoundError for a symbol never stored; NoHistoryError for a day without a
+        stored tape (the message names the stored days around it), never an empty frame
+        that would pass for a day without trades."""
+        if isinstance(day, datetime) or not isinstance(day, date):
+            raise StoreError(f"day must be a date (New York), not {day!r}")
+        stop = _aware(until, "until")
+        for _ in range(_READ_ATTEMPTS):
+            sym, parts = self._require(symbol)
+            item = self._tape_at(sym, day)
+            if item is None:
+                raise self._no_tape(sym, parts, day)
+            try:
+                frame = self._read_tape(item)
+            except FileNotFoundError:
+                continue  # a writer replaced it between the manifest and the file
+            if stop is None:
+                return frame
+            cut = frame["timestamp"].search_sorted(stop, side="right")
+            return frame.slice(0, int(cut))
+        raise StoreError(f"{symbol}: the trade tape of {day} kept changing while being read")
+
+    def _no_tape(self, symbol: str, parts: list[tuple[date, Path]], day: date) -> NoHistoryError:
+        days = [d for d, _ in parts if self._tape_at(symbol, d) is not None]
+        if not days:
+            where = "no trade tape is stored for it"
+        else:
+            before = [d for d in days if d < day]
+            after = [d for d in days if d > day]
+            near = [f"the last before is {before[-1]}"] if before else []
+            near += [f"the first after is {after[0]}"] if after else []
+            where = f"{len(days)} day(s) with a stored tape; " + ", ".join(near)
+        return NoHistoryError(
+            self.name, f"no trade tape of {symbol} on {day} in the store {self.root} ({where})"
+        )
+
     def verify(self) -> VerifyReport:
         """Read every listed file and check it against its manifest (see ``verify``)."""
         from data_adapters.store.verify import verify
@@ -367,6 +465,18 @@ class SnapshotStore:
         from data_adapters.store.writer import StoreWriter
 
         return StoreWriter(self, timeout, poll=poll, clock=clock, sleep=sleep)
+
+
+def _listed_tape(symbol: str, day: date, folder: Path, tape: TapeEntry) -> StoredTape:
+    return StoredTape(
+        symbol=symbol,
+        day=day,
+        path=folder / tape.file,
+        rows=tape.rows,
+        bytes=tape.bytes,
+        sha256=tape.sha256,
+        until=tape.until,
+    )
 
 
 def _bound(value: datetime | date | None, name: str) -> tuple[date | None, datetime | None]:

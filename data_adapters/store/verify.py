@@ -5,7 +5,11 @@ snapshot: the file exists; its size and SHA-256 are the manifest's; it decodes a
 file of this schema (canonical columns, header, ``gex.store`` metadata); its header's
 symbol and ``as_of`` are the entry's and its partition's; its row count is the manifest's;
 its embedded summary is the manifest's; its name is the one its ``as_of`` and hash give.
-Per store and partition: the marker and every manifest parse.
+Per store and partition: the marker and every manifest parse. Per listed trade tape: the
+file exists; its size and SHA-256 are the manifest's; its name is the one its hash gives;
+it reads as a tape (``tapes``: the ``gex.trades`` header, exactly ``TRADES_SCHEMA``,
+timestamps present and sorted); its header's symbol and date are its partition's; its row
+count is the manifest's.
 
 A listed file that disappears while being checked because a writer replaced it (and the
 manifest no longer lists it) is not a problem: verify() can run while a writer works.
@@ -33,8 +37,9 @@ from data_adapters.store.layout import (
     new_york_date,
     parse_partition_dir,
     parse_symbol_dir,
+    tape_file_name,
 )
-from data_adapters.store.manifest import Entry, read_manifest
+from data_adapters.store.manifest import Entry, TapeEntry, read_manifest, read_partition
 from data_adapters.store.records import decode, decode_summary
 from data_adapters.symbols import check_symbol
 
@@ -64,6 +69,7 @@ class VerifyReport:
     bytes: int
     problems: tuple[Problem, ...]
     unlisted: tuple[str, ...]
+    tapes: int = 0
 
     @property
     def ok(self) -> bool:
@@ -71,7 +77,8 @@ class VerifyReport:
 
     def __str__(self) -> str:
         head = (
-            f"{self.root}: {self.snapshots} snapshots, {self.bytes} bytes checked, "
+            f"{self.root}: {self.snapshots} snapshots, {self.tapes} trade tape(s), "
+            f"{self.bytes} bytes checked, "
             f"{len(self.problems)} problem(s), {len(self.unlisted)} unlisted file(s)"
         )
         return "\n".join([head, *(f"  {p.kind}: {p.path}: {p.detail}" for p in self.problems)])
@@ -119,6 +126,50 @@ def _check_entry(path: Path, symbol: str, folder_day: object, entry: Entry) -> P
     return None
 
 
+def _check_tape(path: Path, symbol: str, day: date, tape: TapeEntry) -> Problem | None:
+    from data_adapters.store.tapes import decode_tape
+
+    def bad(kind: str, detail: str) -> Problem:
+        return Problem(str(path), kind, detail)
+
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return bad("missing_file", "listed in the manifest but absent")
+    except OSError as exc:
+        return bad("unreadable", str(exc))
+    if len(raw) != tape.bytes:
+        return bad("size_mismatch", f"{len(raw)} bytes, the manifest says {tape.bytes}")
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != tape.sha256:
+        return bad("hash_mismatch", f"SHA-256 {digest}, the manifest says {tape.sha256}")
+    if path.name != tape_file_name(tape.sha256):
+        return bad("bad_file_name", f"expected {tape_file_name(tape.sha256)}")
+    try:
+        frame, held_symbol, held_day = decode_tape(raw)
+    except Exception as exc:  # any decoding failure is a finding, never a crash
+        return bad("unreadable", f"{type(exc).__name__}: {exc}")
+    if held_symbol != symbol or held_day != day:
+        return bad(
+            "header_mismatch",
+            f"holds the trades of {held_symbol} on {held_day}, listed as {symbol} on {day}",
+        )
+    if frame.height != tape.rows:
+        return bad("row_count_mismatch", f"{frame.height} rows, the manifest says {tape.rows}")
+    return None
+
+
+def _tape_unless_replaced(
+    found: Problem, folder: Path, symbol: str, day: date, file: str
+) -> Problem | None:
+    """A listed tape that vanished because a writer replaced it meanwhile is no problem."""
+    try:
+        now = read_partition(folder / MANIFEST_FILE, symbol, day)
+    except StoreError:
+        return found
+    return found if now is not None and now[1] is not None and now[1].file == file else None
+
+
 def _unless_replaced(
     found: Problem, folder: Path, symbol: str, day: date, entry: Entry
 ) -> Problem | None:
@@ -143,10 +194,10 @@ def verify(store: SnapshotStore) -> VerifyReport:
     root = store.root
     problems: list[Problem] = []
     unlisted: list[str] = []
-    count = size = 0
+    count = size = tapes = 0
 
     def report() -> VerifyReport:
-        return VerifyReport(str(root), count, size, tuple(problems), tuple(sorted(unlisted)))
+        return VerifyReport(str(root), count, size, tuple(problems), tuple(sorted(unlisted)), tapes)
 
     try:
         names = sorted(os.listdir(root))
@@ -178,11 +229,23 @@ def verify(store: SnapshotStore) -> VerifyReport:
                 unlisted.append(str(folder))
                 continue
             try:
-                entries = read_manifest(folder / MANIFEST_FILE, symbol, day)
+                entries, tape = read_partition(folder / MANIFEST_FILE, symbol, day) or (None, None)
             except StoreError as exc:
                 problems.append(Problem(str(folder / MANIFEST_FILE), "bad_manifest", exc.message))
-                entries = None
+                entries, tape = None, None
             listed = set()
+            if tape is not None:
+                listed.add(tape.file)
+                tapes += 1
+                size += tape.bytes
+                try:
+                    found = _check_tape(folder / tape.file, symbol, day, tape)
+                except Exception as exc:  # never an exception for a bad file
+                    found = Problem(str(folder / tape.file), "unreadable", repr(exc))
+                if found is not None and found.kind == "missing_file":
+                    found = _tape_unless_replaced(found, folder, symbol, day, tape.file)
+                if found is not None:
+                    problems.append(found)
             for entry in entries or []:
                 listed.add(entry.file)
                 count += 1

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeAlias
 
 from data_adapters.files import _write_atomic
 from data_adapters.store.errors import StoreError
@@ -26,25 +26,34 @@ from data_adapters.store.layout import (
     STORE_FILE,
     data_file_name,
     is_data_file,
+    is_tape_file,
     is_temp_file,
     new_york_date,
     parse_partition_dir,
     parse_symbol_dir,
     partition_dir,
     symbol_dir,
+    tape_file_name,
 )
 from data_adapters.store.lock import WriterLock
-from data_adapters.store.manifest import FORMAT, Entry, encode_manifest, read_manifest
+from data_adapters.store.manifest import (
+    FORMAT,
+    Entry,
+    TapeEntry,
+    encode_manifest,
+    read_partition,
+)
 from data_adapters.store.records import (
     SCHEMA_VERSION,
     StoredRecord,
     make_record,
 )
+from data_adapters.store.tapes import EncodedTape, encode_tape
 from data_adapters.symbols import check_symbol
 from engine.chain import ChainSnapshot
 
 if TYPE_CHECKING:
-    pass
+    import polars as pl
 
 from data_adapters.store.store import (
     SnapshotStore,
@@ -59,6 +68,10 @@ _CACHED_PARTITIONS: Final = 4096
 """Manifests a writer keeps in memory (a year-long backfill touches millions)."""
 _JOURNALED_PARTITIONS: Final = 1024
 """Partitions the journal names at most before it is emptied between two commits."""
+
+
+_Partition: TypeAlias = "tuple[builtins.list[Entry], TapeEntry | None]"
+"""A partition's listed snapshots and trade tape."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +121,7 @@ class StoreWriter:
             self._lock.release()
             raise
         self._journaled: set[tuple[str, date]] = set()
-        self._cache: OrderedDict[tuple[str, date], builtins.list[Entry]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, date], _Partition] = OrderedDict()
         self._dirty = False
         self._closed = False
 
@@ -168,8 +181,13 @@ class StoreWriter:
             return [], []
         temps = [folder / n for n in names if is_temp_file(n)]
         try:
-            listed = {e.file for e in read_manifest(folder / MANIFEST_FILE, symbol, day) or []}
-            orphans = [folder / n for n in names if is_data_file(n) and n not in listed]
+            entries, tape = read_partition(folder / MANIFEST_FILE, symbol, day) or ([], None)
+            listed = {e.file for e in entries} | ({tape.file} if tape is not None else set())
+            orphans = [
+                folder / n
+                for n in names
+                if (is_data_file(n) or is_tape_file(n)) and n not in listed
+            ]
         except StoreError:
             orphans = []  # a damaged manifest: leave its files alone for verify to report
         for path in temps + orphans:
@@ -211,24 +229,26 @@ class StoreWriter:
         if self._closed:
             raise StoreError("the store writer is closed")
 
-    def _entries(self, symbol: str, day: date) -> builtins.list[Entry]:
-        """The partition's entries, from a bounded cache (this is the only writer, so what
-        it read or wrote last is what is on disk)."""
+    def _partition(self, symbol: str, day: date) -> _Partition:
+        """The partition's entries and tape, from a bounded cache (this is the only writer,
+        so what it read or wrote last is what is on disk)."""
         key = (symbol, day)
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
         folder = self.root / symbol_dir(symbol) / partition_dir(day)
-        return self._remember(key, read_manifest(folder / MANIFEST_FILE, symbol, day) or [])
+        entries, tape = read_partition(folder / MANIFEST_FILE, symbol, day) or ([], None)
+        return self._remember(key, (entries, tape))
 
-    def _remember(
-        self, key: tuple[str, date], entries: builtins.list[Entry]
-    ) -> builtins.list[Entry]:
-        self._cache[key] = entries
+    def _entries(self, symbol: str, day: date) -> builtins.list[Entry]:
+        return self._partition(symbol, day)[0]
+
+    def _remember(self, key: tuple[str, date], part: _Partition) -> _Partition:
+        self._cache[key] = part
         self._cache.move_to_end(key)
         while len(self._cache) > _CACHED_PARTITIONS:
             self._cache.popitem(last=False)
-        return entries
+        return part
 
     def contains(self, symbol: str, as_of: datetime) -> bool:
         """Whether a snapshot of ``symbol`` at exactly ``as_of`` is stored."""
@@ -273,7 +293,8 @@ class StoreWriter:
         statuses: builtins.list[str],
         replace: bool,
     ) -> None:
-        current = {e.as_of: e for e in self._entries(symbol, day)}
+        listed, tape = self._partition(symbol, day)
+        current = {e.as_of: e for e in listed}
         new: dict[datetime, StoredRecord] = {}
         for i, rec in group:
             old = current.get(rec.as_of)
@@ -294,14 +315,83 @@ class StoreWriter:
                 as_of, name, rec.rows, len(rec.payload), rec.sha256, dict(rec.summary)
             )
         entries = sorted(merged.values(), key=lambda e: e.as_of)
-        _write_atomic(folder / MANIFEST_FILE, encode_manifest(symbol, day, entries))
-        self._remember((symbol, day), entries)
+        _write_atomic(folder / MANIFEST_FILE, encode_manifest(symbol, day, entries, tape))
+        self._remember((symbol, day), (entries, tape))
         stale = [current[t].file for t in new if t in current and current[t].file != merged[t].file]
         for name in stale:
             with contextlib.suppress(FileNotFoundError):
                 (folder / name).unlink()
         if stale:
             _fsync_dir(folder)
+
+    # -- trade tapes -----------------------------------------------------------------------
+    def tape(self, symbol: str, day: date) -> TapeEntry | None:
+        """The manifest's entry of the stored tape of ``symbol`` on ``day``, or None."""
+        return self._partition(check_symbol(symbol), _day(day))[1]
+
+    def covers(self, symbol: str, day: date, until: datetime | None = None) -> bool:
+        """Whether the stored tape of ``symbol`` on ``day`` reaches ``until`` (None: the
+        whole day): it was stored for the whole day, or up to ``until`` or later."""
+        tape = self.tape(symbol, day)
+        if tape is None:
+            return False
+        target = _aware(until, "until")
+        return tape.until is None or (target is not None and tape.until >= target)
+
+    def put_trades(
+        self,
+        symbol: str,
+        day: date,
+        frame: pl.DataFrame | EncodedTape,
+        *,
+        until: datetime | None = None,
+        replace: bool = False,
+    ) -> str:
+        """Store the trade tape of ``symbol`` on ``day`` (New York date: the partition)
+        — ``frame`` in ``TRADES_SCHEMA``, sorted here by timestamp — complete up to
+        ``until`` (None: the whole day). A partition holds one tape; the status is
+        ``"written"`` (none was stored), ``"replaced"`` or ``"skipped"``: an identical tape
+        is always skipped, and without ``replace`` so is one that reaches no further than
+        the stored one (:meth:`covers`), so a partial day's tape grows as it is stored
+        again later. ``frame`` may also be the tape already encoded (:func:`~data_adapters.
+        store.tapes.encode_tape`, as a backfill's workers send it). Durable when it returns: the file is written like a snapshot's (temp
+        file, sync, rename, folder sync), then the manifest, then the old file removed."""
+        self._check_open()
+        sym = check_symbol(symbol)
+        d = _day(day)
+        stop = _aware(until, "until")
+        encoded = frame if isinstance(frame, EncodedTape) else encode_tape(sym, d, frame)
+        if (encoded.symbol, encoded.day) != (sym, d):
+            raise StoreError(
+                f"the tape of {encoded.symbol} on {encoded.day} cannot be stored as {sym} on {d}"
+            )
+        entries, old = self._partition(sym, d)
+        if old is not None and (
+            old.sha256 == encoded.sha256 or (not replace and self.covers(sym, d, stop))
+        ):
+            return "skipped"
+        folder = self.root / symbol_dir(sym) / partition_dir(d)
+        name = tape_file_name(encoded.sha256)
+        new = TapeEntry(name, encoded.rows, len(encoded.payload), encoded.sha256, stop)
+        try:
+            self._journal(sym, d)
+            _mkdirs(folder)
+            _write_atomic(folder / name, encoded.payload)
+            _write_atomic(folder / MANIFEST_FILE, encode_manifest(sym, d, entries, new))
+            self._remember((sym, d), (entries, new))
+            if old is not None and old.file != name:
+                with contextlib.suppress(FileNotFoundError):
+                    (folder / old.file).unlink()
+                _fsync_dir(folder)
+        except OSError as exc:
+            self._dirty = True
+            raise StoreError(
+                f"cannot write the trades of {sym} {d} into {self.root}: {exc}"
+            ) from exc
+        except BaseException:
+            self._dirty = True
+            raise
+        return "written" if old is None else "replaced"
 
     def close(self) -> None:
         """Finish: empty the journal (after cleaning up if a write failed midway) and
@@ -316,6 +406,12 @@ class StoreWriter:
             self._reset_journal()
         finally:
             self._lock.release()
+
+
+def _day(value: object) -> date:
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise StoreError(f"a tape's day must be a date (New York), not {value!r}")
+    return value
 
 
 def _parse_journal_line(line: bytes) -> tuple[str, date] | None:

@@ -23,8 +23,10 @@ from data_adapters.demo import DemoSource
 from data_adapters.errors import (
     DataSourceError,
     InvalidSymbolError,
+    NoHistoryError,
     SourceConfigError,
     SymbolNotFoundError,
+    UpstreamInvalidError,
 )
 from data_adapters.files import FilesSource, create, default_root
 from data_adapters.settings import Settings
@@ -405,3 +407,71 @@ def test_create_and_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert (store.root, store.fmt, store.name) == (tmp_path, "csv", "files")
     with pytest.raises(SourceConfigError):
         create(Settings("files", overrides={"format": "json"}, environ={}, config={}))
+
+
+# -- trades ------------------------------------------------------------------------------------
+
+TAPE_DAY = date(2026, 1, 16)
+
+
+@pytest.fixture(scope="module")
+def iwm_tape() -> pl.DataFrame:
+    """Every 100th print of IWM's demo tape (a few thousand prints)."""
+    return DemoSource(seed=3).trades("IWM", TAPE_DAY).gather_every(100)
+
+
+def test_trades_from_parquet_and_csv(tmp_path: Path, iwm_tape: pl.DataFrame) -> None:
+    from data_adapters.base import TRADES_SCHEMA
+
+    folder = tmp_path / "IWM" / "trades"
+    folder.mkdir(parents=True)
+    iwm_tape.reverse().select(reversed(iwm_tape.columns)).write_parquet(
+        folder / f"{TAPE_DAY}.parquet"
+    )
+    source = FilesSource(tmp_path)
+    back = source.trades("IWM", TAPE_DAY)
+    assert back.schema == pl.Schema(TRADES_SCHEMA) and back["timestamp"].is_sorted()
+    assert back.sort("timestamp", "contract", "price").equals(
+        iwm_tape.sort("timestamp", "contract", "price")
+    )
+    noon = datetime(2026, 1, 16, 17, 0, tzinfo=UTC)
+    cut = source.trades("IWM", TAPE_DAY, until=noon)
+    assert 0 < cut.height < back.height and cut["timestamp"].max() <= noon  # type: ignore[operator]
+    # CSV, with ISO instants (an offset other than UTC too)
+    day2 = date(2026, 1, 15)
+    ny = iwm_tape.head(50).with_columns(
+        pl.col("timestamp").dt.convert_time_zone("America/New_York").dt.to_string("%+")
+    )
+    ny.write_csv(folder / f"{day2}.csv")
+    csv = source.trades("IWM", day2)
+    assert csv.schema == pl.Schema(TRADES_SCHEMA)
+    assert csv.equals(iwm_tape.head(50).sort("timestamp", maintain_order=True))
+    with pytest.raises(NoHistoryError, match="2026-01-14"):
+        source.trades("IWM", date(2026, 1, 14))
+    with pytest.raises(SymbolNotFoundError):
+        source.trades("SPY", TAPE_DAY)
+
+
+def test_trades_with_a_bad_schema_name_the_file(tmp_path: Path, iwm_tape: pl.DataFrame) -> None:
+    folder = tmp_path / "IWM" / "trades"
+    folder.mkdir(parents=True)
+    bad = folder / f"{TAPE_DAY}.parquet"
+    iwm_tape.drop("bid").write_parquet(bad)
+    source = FilesSource(tmp_path)
+    with pytest.raises(UpstreamInvalidError, match=r"2026-01-16\.parquet.*missing \['bid'\]"):
+        source.trades("IWM", TAPE_DAY)
+    iwm_tape.with_columns(pl.col("size").cast(pl.String)).write_parquet(bad)
+    with pytest.raises(UpstreamInvalidError, match="'size' has dtype"):
+        source.trades("IWM", TAPE_DAY)
+    iwm_tape.with_columns(pl.col("timestamp").dt.replace_time_zone(None)).write_parquet(bad)
+    with pytest.raises(UpstreamInvalidError, match="'timestamp'"):
+        source.trades("IWM", TAPE_DAY)
+    bad.unlink()
+    naive = folder / f"{TAPE_DAY}.csv"
+    iwm_tape.head(3).with_columns(
+        pl.col("timestamp").dt.replace_time_zone(None).dt.to_string("%Y-%m-%dT%H:%M:%S")
+    ).write_csv(naive)
+    with pytest.raises(UpstreamInvalidError, match=r"2026-01-16\.csv.*UTC offset"):
+        source.trades("IWM", TAPE_DAY)
+    # the snapshots of the folder are unaffected by its trades/ subfolder
+    assert source.symbols() == []

@@ -210,6 +210,8 @@ def test_ingest_now_with_a_frozen_clock_then_again(tmp_path: Path) -> None:
         f"written  SPY      {iso(THURSDAY_CLOSE)}",
     ]
     assert first.stdout.splitlines()[-1].startswith("ingest: 2 written, 0 skipped, 0 failed")
+    assert "2 trade tape(s) stored" in first.stdout  # the demo serves trades: stored with them
+    assert [t.symbol for t in SnapshotStore(root).tapes()] == ["IWM", "SPY"]
     again = run("ingest", "SPY", *frozen, "--store", root)
     assert again.exit_code == 0 and again.stdout.startswith(
         f"skipped  SPY      {iso(THURSDAY_CLOSE)}"
@@ -230,6 +232,9 @@ def test_ingest_at_instants_from_a_source_with_history(
     assert f"store {root}" in result.stdout
     again = run("ingest", "SPY", "--at", iso(FRIDAY_CLOSE))
     assert again.stdout.startswith("skipped")
+    off = run("ingest", "QQQ", "--at", iso(FRIDAY_CLOSE), "--no-trades")
+    assert off.exit_code == 0 and "trade tape" not in off.stdout
+    assert [t.symbol for t in SnapshotStore(root).tapes()] == ["SPY", "SPY"]
 
 
 def test_ingest_failures_are_one_line_each_and_exit_1(tmp_path: Path) -> None:
@@ -271,7 +276,8 @@ def test_backfill_on_two_workers_equals_the_serial_run(tmp_path: Path) -> None:
     assert pooled.exit_code == 0, pooled.output
     assert pooled.stdout.startswith("backfill (processes, 2 worker(s))")
     assert files(tmp_path / "serial") == files(tmp_path / "pooled")
-    assert len(files(tmp_path / "serial")) == 13  # marker, 4 manifests, 8 snapshots
+    assert len(files(tmp_path / "serial")) == 17  # marker, 4 manifests, 8 snapshots, 4 tapes
+    assert "4 trade tape(s) stored" in serial.stdout
     rerun = run(*args, "--store", str(tmp_path / "pooled"), "--workers", "2")
     assert "0 written, 8 skipped" in rerun.stdout
 

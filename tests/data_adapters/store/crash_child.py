@@ -1,7 +1,9 @@
 """The process the kill tests SIGKILL: a store writer ingesting in a loop.
 
 ``python -m tests.data_adapters.store.crash_child ROOT PLAN``, where ``PLAN`` is a pickle of
-``{"records": [(StoredRecord, replace), ...], "crash_at": int | None, "loop": bool}``.
+``{"records": [(StoredRecord, replace), ...], "crash_at": int | None, "loop": bool}``; an
+item ``("tape", symbol, day, frame, until, replace)`` stores a trade tape instead
+(``StoreWriter.put_trades``).
 
 It opens the store's writer (which recovers after the previous, killed, child), puts the
 records in order (forever, round and round, when ``loop``), and prints one line per event,
@@ -65,8 +67,14 @@ def main(root: str, plan_path: str) -> None:
     records = plan["records"]
     i = 0
     while records:
-        record, replace = records[i % len(records)]
-        _say(f"PUT {i} {writer.put(record, replace=replace)}")
+        item = records[i % len(records)]
+        if item[0] == "tape":
+            _, symbol, day, frame, until, replace = item
+            status = writer.put_trades(symbol, day, frame, until=until, replace=replace)
+        else:
+            record, replace = item
+            status = writer.put(record, replace=replace)
+        _say(f"PUT {i} {status}")
         i += 1
         if i == len(records) and not plan.get("loop"):
             break

@@ -9,8 +9,10 @@ atomically, remembers it across processes); ``fail_always``: every call fails.
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+
+import polars as pl
 
 from data_adapters.demo import DemoSource
 from data_adapters.errors import UpstreamTimeoutError
@@ -53,6 +55,10 @@ class FlakySource:
                 os.close(fd)
                 raise RuntimeError(f"{pair} fails the first time")
         return self.demo.snapshot(symbol, as_of)
+
+    def trades(self, symbol: str, day: date, until: datetime | None = None) -> pl.DataFrame:
+        """The demo's tape (never fails), so that a flaky backfill stores what a demo one does."""
+        return self.demo.trades(symbol, day, until)
 
 
 def create_flaky(**settings: object) -> FlakySource:
