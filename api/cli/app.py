@@ -248,7 +248,11 @@ def serve(
     if problem is not None:
         raise CommandError(problem)
     shown = f"[{host}]" if ":" in host else host
-    typer.echo(f"gex: serving the {opts.source} source; API docs at http://{shown}:{port}/docs")
+    base = f"http://{shown}:{port}"
+    typer.echo(
+        f"gex: serving the {opts.source} source; dashboard at {base}/dashboard, "
+        f"API docs at {base}/docs, MCP at {base}/mcp"
+    )
     try:
         run_server(
             source=opts.source,

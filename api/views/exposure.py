@@ -32,6 +32,12 @@ __all__ = [
 ]
 
 
+FLOW_SENTENCE: Final = (
+    "These numbers use the morning's settled open interest; the flow endpoints "
+    "(/v1/flow/*, gex flow) estimate how the day's trades have moved it."
+)
+"""The narrative's ``flow`` sentence: the exposure endpoints never read trades."""
+
 TOP_OI_CHANGES: Final = 10
 """Rows of the narrative's ``top_oi_changes``."""
 
@@ -214,7 +220,7 @@ def narrative_view(
             "regime": regime_text,
             "gex_change": gex_change_sentence(net, prior_net_gex),
             "key_levels": _sentence_levels(a),
-            "flow": "No intraday flow is stored for this session; open interest is the morning's settled figure.",
+            "flow": FLOW_SENTENCE,
             "vanna": a.interpretation["vanna"],
             "charm": a.interpretation["charm"],
             "zero_dte": _zero_dte_sentence(a),

@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 REPO = Path(__file__).resolve().parents[3]
 STARTUP_BOUND_S = 60.0
@@ -63,8 +62,7 @@ def test_quick_start_server_answers(tmp_path: Path) -> None:
     argv = serve_argv(quick_start_commands()[0])
     assert Path(argv[0]).name == "gex" and argv[1:] == ["serve"], argv
     gex = Path(sys.executable).parent / "gex"
-    if not gex.is_file():
-        pytest.skip(f"{gex} is not installed in this environment (pip install -e .)")
+    assert gex.is_file(), f"{gex} is not installed (pip install -e .)"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GEX_")}  # a clean clone
@@ -101,5 +99,6 @@ def test_quick_start_server_answers(tmp_path: Path) -> None:
                     server.wait()
     output = log_path.read_text()
     assert server.returncode == 0, output[-2000:]
-    assert f"{base}/docs" in output
+    assert f"{base}/docs" in output and f"{base}/dashboard" in output
+    assert f"{base}/mcp" in output
     assert "Traceback" not in output
