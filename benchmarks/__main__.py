@@ -57,15 +57,27 @@ def _cache_dir(root: Path, cpu: str) -> Path:
 
 def _run_here(names: list[str], quick: bool) -> list[Row]:
     rows: list[Row] = []
-    for name in names:
-        module = importlib.import_module(f"benchmarks.bench_{name}")
-        part = module.run(quick=quick)
-        print()
-        print_rows(part)
-        for note in getattr(module, "notes", lambda: [])():
-            print(f"  {note}")
-        sys.stdout.flush()
-        rows += part
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    progress = Progress(
+        TextColumn("benchmarks"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+        TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal,
+    )  # fmt: skip
+    with progress:
+        task = progress.add_task("", total=len(names))
+        for name in names:
+            progress.update(task, description=name)
+            module = importlib.import_module(f"benchmarks.bench_{name}")
+            part = module.run(quick=quick)
+            print()
+            print_rows(part)
+            for note in getattr(module, "notes", lambda: [])():
+                print(f"  {note}")
+            sys.stdout.flush()
+            rows += part
+            progress.advance(task)
     return rows
 
 
