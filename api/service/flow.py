@@ -432,8 +432,8 @@ class FlowService:
             raise NoTradesError(
                 name,
                 f"the {name} source serves no trade tape, so today's open interest cannot "
-                "be estimated (live flow needs a source with trades: demo, polygon, "
-                "thetadata, databento)",
+                "be estimated (live flow needs a source with trades: demo, thetadata, "
+                "databento, or stored tapes in a store or files)",
             )
         try:
             takes_until = "until" in inspect.signature(fetch).parameters
