@@ -38,6 +38,7 @@ import polars as pl
 from data_adapters.errors import SourceConfigError
 from data_adapters.http import HttpConfig, with_limits
 from data_adapters.settings import DEFAULT_DIV_YIELD, DEFAULT_RATE, Settings
+from engine import NEW_YORK
 from engine.chain import RATE_BOUND, SCHEMA, ChainSnapshot
 from engine.settlement import quote_time, with_settlement
 
@@ -325,7 +326,7 @@ def ny_datetime_expr(expr: pl.Expr) -> pl.Expr:
     """ISO date-times in New York local time without offset -> Datetime(us, UTC)."""
     naive = expr.str.strip_chars().str.to_datetime(time_unit="us", strict=False)
     return naive.dt.replace_time_zone(
-        "America/New_York", ambiguous="earliest", non_existent="null"
+        NEW_YORK.key, ambiguous="earliest", non_existent="null"
     ).dt.convert_time_zone("UTC")
 
 

@@ -43,6 +43,7 @@ from data_adapters.errors import (
     UpstreamRateLimitedError,
 )
 from data_adapters.http import HttpClient
+from engine import NEW_YORK
 from engine.flow.conditions import UNKNOWN
 
 __all__ = ["THETADATA_CONDITIONS", "V2Api", "condition_expr"]
@@ -145,7 +146,7 @@ def _ny_instant(date_col: str, ms_col: str) -> pl.Expr:
     midnight = day.str.strptime(pl.Datetime("us"), "%Y%m%d", strict=False)
     local = midnight + pl.duration(milliseconds=pl.col(ms_col).cast(pl.Int64, strict=False))
     return local.dt.replace_time_zone(
-        "America/New_York", ambiguous="earliest", non_existent="null"
+        NEW_YORK.key, ambiguous="earliest", non_existent="null"
     ).dt.convert_time_zone("UTC")
 
 

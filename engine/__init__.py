@@ -9,9 +9,11 @@ cheap; the kernels load when something asks for them)::
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
+from zoneinfo import ZoneInfo
 
 __all__ = [
+    "NEW_YORK",
     "Analysis",
     "ChainSnapshot",
     "ConfigurationError",
@@ -26,6 +28,10 @@ __all__ = [
     "price_chain",
     "validate",
 ]
+
+NEW_YORK: Final = ZoneInfo("America/New_York")
+"""The zone of the US option markets: sessions, settlement and "today" are New York times
+(the one definition; everything else imports it)."""
 
 _WHERE = {
     "Analysis": "engine.analysis.single",

@@ -44,12 +44,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final, Literal, TypeAlias
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from engine import NEW_YORK
 from engine.errors import CalendarError, ConfigurationError, InvalidHeaderError
 
 __all__ = [
@@ -75,7 +75,6 @@ __all__ = [
 Rule: TypeAlias = Literal["pm_close", "am_monthly", "am_open", "cme_european", "cme_quarterly"]
 RULES: Final = ("pm_close", "am_monthly", "am_open", "cme_european", "cme_quarterly")
 
-NEW_YORK: Final = ZoneInfo("America/New_York")
 OPEN: Final = time(9, 30)
 CALENDAR_RANGE: Final = (date(1990, 1, 1), date(2060, 12, 31))
 

@@ -30,7 +30,6 @@ import os
 import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
-from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -51,7 +50,8 @@ __all__ = [
     "when",
 ]
 
-NEW_YORK: Final = ZoneInfo("America/New_York")
+from engine import NEW_YORK  # the one definition (importing ``engine`` loads nothing heavy)
+
 PIPE_WIDTH: Final = 1000
 """Width of piped output when ``COLUMNS`` is not set: wide enough that nothing wraps."""
 PIPE_CHART_WIDTH: Final = 100

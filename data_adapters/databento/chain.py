@@ -32,10 +32,11 @@ import polars as pl
 
 from data_adapters._frames import OSI_PATTERN, chain_frame, set_aside_frame, style_expr
 from data_adapters.databento.products import CME_OPTION_RE, Product
+from engine import NEW_YORK
 
 __all__ = ["futures_rows", "mids", "opra_rows", "parity_spot"]
 
-_NY: Final = "America/New_York"
+_NY: Final = NEW_YORK.key
 _YEAR_S: Final = 365 * 86_400
 _MIN_T: Final = 60 / _YEAR_S
 _PAIRS: Final = 5

@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from engine import NEW_YORK
 from engine.settlement import SessionTable, session_table
 
 __all__ = [
@@ -38,7 +38,6 @@ __all__ = [
     "trading_day",
 ]
 
-NEW_YORK: Final = ZoneInfo("America/New_York")
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 FIRST_DAY: Final = date(1992, 1, 2)
 """First trading day the demo serves (the price paths need about a year of history)."""

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Final, NamedTuple, TypeAlias
-from zoneinfo import ZoneInfo
+from typing import NamedTuple, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from engine import NEW_YORK
 from engine.errors import InvalidHeaderError
 from engine.typing import BoolArray, FloatArray
 
@@ -37,7 +37,6 @@ __all__ = [
     "zero_dte_of",
 ]
 
-NEW_YORK: Final = ZoneInfo("America/New_York")
 
 DateArrayLike: TypeAlias = npt.ArrayLike | pl.Series | Sequence[date]
 """Dates per contract: a polars Date series, numpy ``datetime64`` or ``date`` objects."""
