@@ -40,7 +40,7 @@ from numba import prange
 from engine._jit import kernel, use_twins
 from engine._math import ncdf
 from engine.analysis.contracts import Contracts, contracts_of
-from engine.analysis.profile import ContractTerms, check_spot, contract_terms
+from engine.analysis.profile import ContractTerms, check_spot, contract_terms, kept_terms
 from engine.greeks.twins import ncdf_twin
 from engine.typing import FloatArray, IntArray
 
@@ -89,10 +89,7 @@ class HedgeTerms:
 
     def select(self, keep: npt.ArrayLike) -> HedgeTerms:
         """Terms of the subset ``keep`` (boolean mask over the caller's ``size`` contracts)."""
-        mask = np.asarray(keep, dtype=np.bool_)
-        if mask.shape != (self.size,):
-            raise ValueError(f"mask has shape {mask.shape}, expected ({self.size},)")
-        sub = mask[self.index]
+        sub = kept_terms(keep, self.size, self.index)
         return HedgeTerms(
             self.spot,
             self.size,

@@ -68,6 +68,15 @@ __all__ = [
 PCT = 0.01
 
 
+def kept_terms(keep: npt.ArrayLike, size: int, index: IntArray) -> BoolArray:
+    """Which terms (contracts ``index``) a boolean mask over the caller's ``size`` contracts
+    keeps; the ``select`` of the profile's and the hedging's terms."""
+    mask = np.asarray(keep, dtype=np.bool_)
+    if mask.shape != (size,):
+        raise ValueError(f"mask has shape {mask.shape}, expected ({size},)")
+    return mask[index]
+
+
 @dataclass(frozen=True)
 class ProfileTerms:
     """Per-contract terms of the profile, precomputed once (see the module docstring).
@@ -96,10 +105,7 @@ class ProfileTerms:
         Only the three term arrays of the kept contracts are copied; nothing is recomputed.
         Used for the profiles that exclude 0DTE or the next expiry.
         """
-        mask = np.asarray(keep, dtype=np.bool_)
-        if mask.shape != (self.size,):
-            raise ValueError(f"mask has shape {mask.shape}, expected ({self.size},)")
-        sub = mask[self.index]
+        sub = kept_terms(keep, self.size, self.index)
         return ProfileTerms(
             self.spot,
             self.size,
